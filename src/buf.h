@@ -1,0 +1,26 @@
+/* Growable byte buffer used by the encoder, the signer and the transport. */
+#ifndef CAMS_BUF_H
+#define CAMS_BUF_H
+
+#include <stddef.h>
+
+typedef struct {
+  char *data;   /* always NUL-terminated once anything was appended */
+  size_t len;
+  size_t cap;
+  int failed;   /* set when an allocation failed; later appends are no-ops */
+} cams_buf;
+
+void cams_buf_init(cams_buf *b);
+void cams_buf_free(cams_buf *b);
+/* Wipes the contents before freeing: for buffers that held key material. */
+void cams_buf_free_secret(cams_buf *b);
+void cams_buf_reset(cams_buf *b);
+int cams_buf_reserve(cams_buf *b, size_t extra);
+void cams_buf_add(cams_buf *b, const char *s, size_t n);
+void cams_buf_adds(cams_buf *b, const char *s);
+void cams_buf_addc(cams_buf *b, char c);
+/* The contents as a C string ("" for an empty buffer). */
+const char *cams_buf_str(const cams_buf *b);
+
+#endif

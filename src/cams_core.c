@@ -1,0 +1,402 @@
+/* Lua binding of the C core: cams.core.sign, cams.core.http and small helpers.
+   The only file that includes Lua headers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "compat.h"
+#include "encode.h"
+#include "http.h"
+#include "sign.h"
+
+#define HTTP_MT "cams.core.http"
+#define SIGNER_MT "cams.core.signer"
+#define USER_AGENT "lua-cams/scm"
+#define MAX_EXTRA_HEADERS 32
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static const char *opt_string(lua_State *L, int t, const char *field, const char *def) {
+  const char *s;
+  lua_getfield(L, t, field);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return def;
+  }
+  if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "field '%s' must be a string", field);
+  s = lua_tostring(L, -1);
+  lua_pop(L, 1); /* still anchored by the table t */
+  return s;
+}
+
+static const char *req_string(lua_State *L, int t, const char *field) {
+  const char *s = opt_string(L, t, field, NULL);
+  if (!s) luaL_error(L, "field '%s' is required", field);
+  return s;
+}
+
+static double opt_number(lua_State *L, int t, const char *field, double def) {
+  double v = def;
+  lua_getfield(L, t, field);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "field '%s' must be a number", field);
+    v = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static int opt_boolean(lua_State *L, int t, const char *field) {
+  int v;
+  lua_getfield(L, t, field);
+  v = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Reads a string->string table into kv pairs; the strings stay anchored by the table. */
+static cams_kv *read_pairs(lua_State *L, int t, const char *field, size_t *n) {
+  cams_kv *v;
+  size_t count = 0, i = 0;
+  int idx;
+  *n = 0;
+  lua_getfield(L, t, field);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (!lua_istable(L, -1)) luaL_error(L, "field '%s' must be a table", field);
+  idx = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "'%s' must map strings to strings", field);
+    count++;
+    lua_pop(L, 1);
+  }
+  /* A userdata, so the array is collected even if an error unwinds the stack. */
+  v = lua_newuserdata(L, (count ? count : 1) * sizeof *v);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    v[i].key = lua_tolstring(L, -2, &v[i].klen);
+    v[i].val = lua_tolstring(L, -1, &v[i].vlen);
+    i++;
+    lua_pop(L, 1);
+  }
+  lua_insert(L, idx); /* keep [userdata, table] on the stack for the caller's lifetime */
+  *n = count;
+  return v;
+}
+
+static void push_pairs(lua_State *L, const cams_buf *b, size_t n) {
+  const char *p = cams_buf_str(b);
+  size_t i;
+  lua_createtable(L, 0, (int)n);
+  for (i = 0; i < n; i++) {
+    size_t kl = strlen(p), vl;
+    const char *v = p + kl + 1;
+    vl = strlen(v);
+    lua_pushlstring(L, p, kl);
+    lua_pushlstring(L, v, vl);
+    lua_rawset(L, -3);
+    p = v + vl + 1;
+  }
+}
+
+static void set_buf(lua_State *L, const char *field, const cams_buf *b) {
+  lua_pushlstring(L, cams_buf_str(b), b->len);
+  lua_setfield(L, -2, field);
+}
+
+/* ---- core.sign -------------------------------------------------------------------- */
+
+/* One cams_signed per Lua state, kept as an upvalue so its buffers are reused. */
+static int signer_gc(lua_State *L) {
+  cams_signed_free(luaL_checkudata(L, 1, SIGNER_MT));
+  return 0;
+}
+
+static int l_sign(lua_State *L) {
+  cams_sign_input in;
+  cams_signed *out = lua_touserdata(L, lua_upvalueindex(1));
+  const char *alg, *where, *err;
+  int trace;
+
+  luaL_checktype(L, 1, LUA_TTABLE);
+  memset(&in, 0, sizeof in);
+  alg = opt_string(L, 1, "algorithm", "ACS3-HMAC-SHA256");
+  if (strcmp(alg, "ACS3-HMAC-SHA256") == 0)
+    in.alg = CAMS_SIG_V3;
+  else if (strcmp(alg, "HMAC-SHA1") == 0)
+    in.alg = CAMS_SIG_V2;
+  else
+    return luaL_error(L, "unsupported algorithm '%s' (ACS3-HMAC-SHA256 or HMAC-SHA1)", alg);
+  in.method = opt_string(L, 1, "method", "POST");
+  in.host = req_string(L, 1, "host");
+  in.path = opt_string(L, 1, "path", "/");
+  in.action = req_string(L, 1, "action");
+  in.version = req_string(L, 1, "version");
+  in.access_key_id = req_string(L, 1, "access_key_id");
+  in.access_key_secret = req_string(L, 1, "access_key_secret");
+  in.security_token = opt_string(L, 1, "security_token", NULL);
+  in.format = opt_string(L, 1, "format", NULL);
+  in.date = opt_string(L, 1, "date", NULL);
+  in.nonce = opt_string(L, 1, "nonce", NULL);
+  where = opt_string(L, 1, "params_in", "body");
+  if (strcmp(where, "query") == 0)
+    in.params_in_query = 1;
+  else if (strcmp(where, "body") != 0)
+    return luaL_error(L, "params_in must be 'body' or 'query'");
+  trace = opt_boolean(L, 1, "trace");
+  in.params = read_pairs(L, 1, "params", &in.nparams);
+  in.headers = read_pairs(L, 1, "headers", &in.nheaders);
+  if (in.nheaders > MAX_EXTRA_HEADERS) return luaL_error(L, "too many extra headers");
+
+  err = cams_sign(&in, out);
+  if (err) return luaL_error(L, "cannot sign the request: %s", err);
+
+  lua_createtable(L, 0, trace ? 9 : 5);
+  lua_pushstring(L, in.method);
+  lua_setfield(L, -2, "method");
+  set_buf(L, "target", &out->target);
+  push_pairs(L, &out->headers, out->nheaders);
+  lua_setfield(L, -2, "headers");
+  set_buf(L, "body", &out->body);
+  set_buf(L, "signature", &out->signature);
+  if (trace) {
+    set_buf(L, in.alg == CAMS_SIG_V3 ? "canonical_request" : "canonical_query", &out->canonical);
+    set_buf(L, "string_to_sign", &out->string_to_sign);
+    if (in.alg == CAMS_SIG_V3) set_buf(L, "signed_headers", &out->signed_headers);
+  }
+  return 1;
+}
+
+/* ---- core.http -------------------------------------------------------------------- */
+
+typedef struct {
+  cams_http *http;
+  cams_http_response resp;
+} http_handle;
+
+static http_handle *check_handle(lua_State *L) {
+  http_handle *h = luaL_checkudata(L, 1, HTTP_MT);
+  if (!h->http) luaL_error(L, "the HTTP handle is closed");
+  return h;
+}
+
+static int l_http_new(lua_State *L) {
+  cams_http_opts o;
+  http_handle *h;
+  double connect_timeout, timeout;
+  if (lua_isnoneornil(L, 1))
+    lua_newtable(L);
+  else
+    luaL_checktype(L, 1, LUA_TTABLE);
+  connect_timeout = opt_number(L, 1, "connect_timeout", 5);
+  timeout = opt_number(L, 1, "timeout", 10);
+  if (!(connect_timeout > 0 && connect_timeout < 86400) || !(timeout > 0 && timeout < 86400))
+    return luaL_error(L, "timeouts must be positive numbers of seconds");
+  o.connect_timeout_ms = (long)(connect_timeout * 1000 + 0.5);
+  o.timeout_ms = (long)(timeout * 1000 + 0.5);
+  o.ca_file = opt_string(L, 1, "ca_file", NULL);
+  o.user_agent = opt_string(L, 1, "user_agent", USER_AGENT " " LIBCURL_VERSION);
+
+  h = lua_newuserdata(L, sizeof *h);
+  h->http = NULL;
+  cams_http_response_init(&h->resp);
+  luaL_getmetatable(L, HTTP_MT);
+  lua_setmetatable(L, -2);
+  h->http = cams_http_new(&o);
+  if (!h->http) return luaL_error(L, "cannot create a libcurl handle");
+  return 1;
+}
+
+static int header_token_ok(const char *s, size_t n) {
+  size_t i;
+  if (!n) return 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c <= ' ' || c >= 127 || c == ':') return 0;
+  }
+  return 1;
+}
+
+static int l_http_request(lua_State *L) {
+  http_handle *h = check_handle(L);
+  cams_http_request req;
+  cams_buf lines;
+  const char *code = NULL, *line_ptrs[MAX_EXTRA_HEADERS * 2];
+  char message[CURL_ERROR_SIZE + 64];
+  size_t nh = 0, i, offsets[MAX_EXTRA_HEADERS * 2];
+  int ok;
+
+  luaL_checktype(L, 2, LUA_TTABLE);
+  req.method = opt_string(L, 2, "method", "POST");
+  req.url = req_string(L, 2, "url");
+  req.body = NULL;
+  req.body_len = 0;
+  lua_getfield(L, 2, "body"); /* left on the stack: anchors the body during the exchange */
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "field 'body' must be a string");
+    req.body = lua_tolstring(L, -1, &req.body_len);
+  }
+
+  /* Validate every header before building anything, so an error leaks nothing. */
+  lua_getfield(L, 2, "headers");
+  if (!lua_isnil(L, -1)) {
+    luaL_checktype(L, -1, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      size_t kl, vl;
+      const char *k, *v;
+      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+        return luaL_error(L, "headers must map strings to strings");
+      k = lua_tolstring(L, -2, &kl);
+      v = lua_tolstring(L, -1, &vl);
+      if (!header_token_ok(k, kl)) return luaL_error(L, "invalid header name");
+      if (strlen(v) != vl || strpbrk(v, "\r\n"))
+        return luaL_error(L, "CR, LF or NUL in the value of header '%s'", k);
+      if (++nh > sizeof line_ptrs / sizeof line_ptrs[0]) return luaL_error(L, "too many headers");
+      lua_pop(L, 1);
+    }
+  }
+
+  cams_buf_init(&lines);
+  nh = 0;
+  if (!lua_isnil(L, -1)) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      size_t kl, vl;
+      const char *k = lua_tolstring(L, -2, &kl), *v = lua_tolstring(L, -1, &vl);
+      offsets[nh++] = lines.len;
+      cams_buf_add(&lines, k, kl);
+      cams_buf_add(&lines, vl ? ": " : ";", vl ? 2 : 1); /* "Name;" sends an empty value */
+      cams_buf_add(&lines, v, vl);
+      cams_buf_addc(&lines, '\0');
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  for (i = 0; i < nh; i++) line_ptrs[i] = cams_buf_str(&lines) + offsets[i];
+  req.headers = line_ptrs;
+  req.nheaders = nh;
+
+  if (lines.failed) {
+    code = "Transport.Error";
+    strcpy(message, "out of memory");
+    ok = 0;
+  } else {
+    ok = cams_http_perform(h->http, &req, &h->resp, &code, message, sizeof message);
+  }
+  cams_buf_free(&lines);
+  if (!ok) {
+    lua_pushnil(L);
+    lua_pushstring(L, code);
+    lua_pushstring(L, message);
+    return 3;
+  }
+  lua_pushinteger(L, (lua_Integer)h->resp.status);
+  push_pairs(L, &h->resp.headers, h->resp.nheaders);
+  lua_pushlstring(L, cams_buf_str(&h->resp.body), h->resp.body.len);
+  return 3;
+}
+
+static int l_http_close(lua_State *L) {
+  http_handle *h = luaL_checkudata(L, 1, HTTP_MT);
+  cams_http_free(h->http);
+  h->http = NULL;
+  cams_http_response_free(&h->resp);
+  return 0;
+}
+
+static int l_http_tostring(lua_State *L) {
+  http_handle *h = luaL_checkudata(L, 1, HTTP_MT);
+  lua_pushfstring(L, "cams.core.http (%s)", h->http ? "open" : "closed");
+  return 1;
+}
+
+/* ---- small helpers exposed for tests and tools ------------------------------------ */
+
+static int l_percent_encode(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  const char *mode = luaL_optstring(L, 2, "strict");
+  cams_buf b;
+  if (strcmp(mode, "strict") != 0 && strcmp(mode, "form") != 0)
+    return luaL_error(L, "mode must be 'strict' or 'form'");
+  cams_buf_init(&b);
+  cams_percent_encode(&b, s, n, mode[0] == 'f' ? CAMS_ENC_FORM : CAMS_ENC_STRICT);
+  if (b.failed) {
+    cams_buf_free(&b);
+    return luaL_error(L, "out of memory");
+  }
+  lua_pushlstring(L, cams_buf_str(&b), b.len);
+  cams_buf_free(&b);
+  return 1;
+}
+
+static int l_utf8_valid(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  lua_pushboolean(L, cams_utf8_valid(s, n));
+  return 1;
+}
+
+static int l_timestamp(lua_State *L) {
+  char buf[CAMS_TIMESTAMP_LEN + 1];
+  if (!cams_timestamp(buf)) return luaL_error(L, "cannot read the clock");
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+static int l_nonce(lua_State *L) {
+  char buf[CAMS_NONCE_LEN + 1];
+  if (!cams_nonce(buf)) return luaL_error(L, "RAND_bytes failed");
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+static const luaL_Reg http_methods[] = {
+    {"request", l_http_request}, {"close", l_http_close}, {NULL, NULL}};
+
+static const luaL_Reg functions[] = {{"http", l_http_new},
+                                     {"percent_encode", l_percent_encode},
+                                     {"utf8_valid", l_utf8_valid},
+                                     {"timestamp", l_timestamp},
+                                     {"nonce", l_nonce},
+                                     {NULL, NULL}};
+
+int luaopen_cams_core(lua_State *L);
+
+int luaopen_cams_core(lua_State *L) {
+  cams_signed *signer;
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  luaL_newmetatable(L, HTTP_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, http_methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_http_close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, l_http_close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, l_http_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+
+  luaL_newlib(L, functions);
+
+  signer = lua_newuserdata(L, sizeof *signer);
+  cams_signed_init(signer);
+  luaL_newmetatable(L, SIGNER_MT);
+  lua_pushcfunction(L, signer_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_pushcclosure(L, l_sign, 1);
+  lua_setfield(L, -2, "sign");
+
+  lua_pushliteral(L, "scm");
+  lua_setfield(L, -2, "version");
+  return 1;
+}
