@@ -108,3 +108,96 @@ describe("signature V2 (HMAC-SHA1)", function()
     assert.equals(case.signature, out.signature)
   end)
 end)
+
+describe("own vectors (spec/vectors/cams.json)", function()
+  for _, case in ipairs(vectors.own("cams.json").cases) do
+    it(case.name, function()
+      local c = case.credentials
+      local v3 = case.algorithm == "ACS3-HMAC-SHA256"
+      local out = core.sign{
+        algorithm = case.algorithm, method = case.method or "POST", host = case.host,
+        action = "UpdatePhoneMessageQrdl", version = "2020-06-06",
+        date = case.date, nonce = case.nonce, params = case.params,
+        params_in = case.params_in or (case.method == "GET" and "query" or "body"),
+        access_key_id = c.id, access_key_secret = c.secret, security_token = c.token, trace = true,
+      }
+      assert.equals(case.string_to_sign, out.string_to_sign)
+      assert.equals(case.signature, out.signature)
+      if v3 then
+        assert.equals(case.canonical_request, out.canonical_request)
+        assert.equals(case.body, out.body)
+        assert.equals(case.authorization, out.headers.authorization)
+        if c.token then assert.equals(c.token, out.headers["x-acs-security-token"]) end
+      else
+        assert.equals(case.canonical_query, out.canonical_query)
+        if case.method ~= "GET" then assert.equals(case.body, out.body) end
+      end
+    end)
+  end
+end)
+
+describe("core.sign input checks", function()
+  local base = {
+    host = "cams.ap-southeast-1.aliyuncs.com", action = "UpdatePhoneMessageQrdl",
+    version = "2020-06-06", access_key_id = "id", access_key_secret = "secret",
+    params = { PhoneNumber = "1" },
+  }
+  local function with(changes)
+    local t = {}
+    for k, v in pairs(base) do t[k] = v end
+    for k, v in pairs(changes) do t[k] = v end
+    return t
+  end
+
+  it("signs afresh each time: new nonce, current date", function()
+    local a, b = core.sign(with{}), core.sign(with{})
+    assert.not_equals(a.headers["x-acs-signature-nonce"], b.headers["x-acs-signature-nonce"])
+    assert.matches("^%x+$", a.headers["x-acs-signature-nonce"])
+    assert.equals(32, #a.headers["x-acs-signature-nonce"])
+    assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ$", a.headers["x-acs-date"])
+    assert.equals(os.date("!%Y-%m-%d"), a.headers["x-acs-date"]:sub(1, 10))
+  end)
+
+  for _, bad in ipairs{ "tok\r\nX-Evil: 1", "tok\n", "tok\0" } do
+    it("refuses CR/LF/NUL in a security token: " .. ("%q"):format(bad), function()
+      assert.has_error(function() core.sign(with{ security_token = bad }) end)
+    end)
+  end
+
+  it("refuses CR/LF in an extra header value and bad header names", function()
+    assert.has_error(function() core.sign(with{ headers = { ["x-acs-foo"] = "a\r\nb" } }) end)
+    assert.has_error(function() core.sign(with{ headers = { ["X-Upper"] = "a" } }) end)
+  end)
+
+  it("refuses a header that repeats one the signer sets", function()
+    assert.has_error(function() core.sign(with{ headers = { ["x-acs-date"] = "x" } }) end)
+  end)
+
+  it("refuses business parameters that collide with V2 system parameters", function()
+    assert.has_error(function()
+      core.sign(with{ algorithm = "HMAC-SHA1", params = { Signature = "x" } })
+    end)
+  end)
+
+  it("refuses non-string parameter values and missing fields", function()
+    assert.has_error(function() core.sign(with{ params = { PhoneNumber = 1 } }) end)
+    assert.has_error(function() core.sign(with{ access_key_secret = false }) end)
+    assert.has_error(function() core.sign(with{ algorithm = "MD5" }) end)
+  end)
+
+  it("signs extra x-acs-* headers but not others", function()
+    local out = core.sign(with{ headers = { ["x-acs-extra"] = "  v  ", ["user-agent"] = "ua" }, trace = true })
+    assert.matches("x%-acs%-extra;", out.signed_headers)
+    assert.not_matches("user%-agent", out.signed_headers)
+    assert.equals("v", out.headers["x-acs-extra"])
+    assert.equals("ua", out.headers["user-agent"])
+  end)
+
+  it("does not put the secret in its result", function()
+    local out = core.sign(with{ access_key_secret = "TopSecretValue", trace = true })
+    for _, v in pairs(out) do
+      if type(v) == "string" then assert.is_nil(v:find("TopSecretValue", 1, true)) end
+    end
+    for _, v in pairs(out.headers) do assert.is_nil(v:find("TopSecretValue", 1, true)) end
+  end)
+end)

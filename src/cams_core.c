@@ -17,15 +17,18 @@
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
+/* Fields read here end up in headers or as C strings: an embedded NUL is refused. */
 static const char *opt_string(lua_State *L, int t, const char *field, const char *def) {
   const char *s;
+  size_t n;
   lua_getfield(L, t, field);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     return def;
   }
   if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "field '%s' must be a string", field);
-  s = lua_tostring(L, -1);
+  s = lua_tolstring(L, -1, &n);
+  if (strlen(s) != n) luaL_error(L, "field '%s' contains a NUL byte", field);
   lua_pop(L, 1); /* still anchored by the table t */
   return s;
 }

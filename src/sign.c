@@ -275,6 +275,9 @@ static const char *sign_v2(const cams_sign_input *in, const cams_kv *params, con
   sys[nsys++] = kv("SignatureVersion", "1.0");
   sys[nsys++] = kv("AccessKeyId", in->access_key_id);
 
+  for (i = 0; i < in->nparams; i++)
+    if (params[i].klen == 9 && memcmp(params[i].key, "Signature", 9) == 0)
+      return "the parameter name Signature is reserved for the signature";
   nall = nsys + in->nparams;
   all = malloc(nall * sizeof *all);
   if (!all) return "out of memory";
