@@ -1,0 +1,17 @@
+std = "max"
+
+exclude_files = {
+  "build/",
+  "lua_modules/",
+  ".luarocks/",
+  "rockspec/",
+  "**/*.rockspec",
+}
+
+files["spec/"] = {
+  std = "max+busted",
+}
+
+files["lua/"] = {
+  read_globals = { "ngx" },
+}

@@ -1,0 +1,175 @@
+--- Error objects returned by lua-cams.
+--
+-- Every failure is reported as `nil, err` where `err` is a table with a
+-- metatable; `tostring(err)` gives one readable line. Fields:
+--
+--   code                  the API's Code, or a local one (InvalidParameter,
+--                         MissingCredentials, NotSupported, Transport.*,
+--                         Response.Malformed, HTTP.<status>, ...)
+--   message               human readable text (never contains secrets)
+--   status                HTTP status, or nil when no response was received
+--   request_id            RequestId of the response, when known
+--   access_denied_detail  AccessDeniedDetail of the response, when present
+--   recommend             Recommend (diagnosis URL) of the response, when present
+--   action                CAMS action name, when the error belongs to a call
+--   retryable             true when repeating the same call may succeed
+--   attempts              number of requests sent (0 when none was sent)
+
+local M = {}
+
+local Error = {}
+Error.__index = Error
+Error.__name = "cams.error"
+
+local function one_line(s)
+  return (tostring(s):gsub("[\r\n]+", " "))
+end
+
+function Error.__tostring(e)
+  local out = { "cams: " }
+  if e.action then
+    out[#out + 1] = one_line(e.action) .. " failed: "
+  end
+  out[#out + 1] = one_line(e.code or "Error")
+  if e.message ~= nil and e.message ~= "" then
+    out[#out + 1] = ": " .. one_line(e.message)
+  end
+  local extra = {}
+  if e.status then
+    extra[#extra + 1] = "HTTP " .. tostring(e.status)
+  end
+  if e.request_id then
+    extra[#extra + 1] = "RequestId " .. one_line(e.request_id)
+  end
+  if type(e.attempts) == "number" and e.attempts > 1 then
+    extra[#extra + 1] = tostring(e.attempts) .. " attempts"
+  end
+  if #extra > 0 then
+    out[#out + 1] = " (" .. table.concat(extra, ", ") .. ")"
+  end
+  return table.concat(out)
+end
+
+-- `"prefix: " .. err` works like `"prefix: " .. tostring(err)`.
+function Error.__concat(a, b)
+  return tostring(a) .. tostring(b)
+end
+
+--- True when `v` is a lua-cams error object.
+function M.is_error(v)
+  return getmetatable(v) == Error
+end
+
+--- Whether a failure with this code / HTTP status is worth repeating.
+function M.is_retryable(code, status)
+  if type(status) == "number" and status >= 500 and status <= 599 then
+    return true
+  end
+  if type(code) ~= "string" then
+    return false
+  end
+  return code == "System.LimitControl"
+    or code:sub(1, 10) == "Throttling"
+    or code:sub(1, 18) == "ServiceUnavailable"
+    or code == "Transport.Connect"
+    or code == "Transport.Timeout"
+end
+
+--- Build an error object from a table of fields (copied).
+-- `retryable` is derived from code and status unless given; `attempts`
+-- defaults to 0.
+function M.new(fields)
+  local e = {}
+  for k, v in pairs(fields or {}) do
+    e[k] = v
+  end
+  if e.code == nil then
+    e.code = "Error"
+  end
+  if e.message == nil then
+    e.message = ""
+  end
+  if e.retryable == nil then
+    e.retryable = M.is_retryable(e.code, e.status)
+  end
+  if e.attempts == nil then
+    e.attempts = 0
+  end
+  return setmetatable(e, Error)
+end
+
+local function str(v)
+  if type(v) == "string" then
+    return v
+  end
+  return nil
+end
+
+--- Printable prefix of a raw body: at most `n` bytes, control bytes escaped.
+function M.snippet(raw, n)
+  if type(raw) ~= "string" then
+    return ""
+  end
+  n = n or 200
+  local s = raw:sub(1, n):gsub("[%c\127]", function(c)
+    return string.format("\\x%02X", c:byte())
+  end)
+  if #raw > n then
+    s = s .. "..."
+  end
+  return s
+end
+
+--- Error for an HTTP response that is not a success.
+-- `body` is the decoded JSON object or nil; `raw` the raw body; `headers`
+-- the response headers (lowercase names) or nil.
+function M.from_response(action, status, body, raw, headers)
+  local code, message, request_id, detail, recommend
+  if type(body) == "table" then
+    code = str(body.Code)
+    message = str(body.Message)
+    request_id = str(body.RequestId)
+    detail = str(body.AccessDeniedDetail)
+    recommend = str(body.Recommend)
+  end
+  if not request_id and type(headers) == "table" then
+    request_id = str(headers["x-acs-request-id"])
+  end
+  if code == "OK" then -- "OK" with a failing HTTP status: report the status
+    code = nil
+  end
+  if not code then
+    code = "HTTP." .. tostring(status)
+    if not message then
+      message = "unexpected HTTP status " .. tostring(status)
+      local snip = M.snippet(raw, 200)
+      if snip ~= "" then
+        message = message .. ": " .. snip
+      end
+    end
+  end
+  return M.new{
+    code = code,
+    message = message or "(no message)",
+    status = status,
+    request_id = request_id,
+    access_denied_detail = detail,
+    recommend = recommend,
+    action = action,
+    attempts = 1,
+  }
+end
+
+--- Error for a failed HTTP exchange (no response received).
+function M.from_transport(action, code, message)
+  return M.new{
+    code = type(code) == "string" and code or "Transport.Error",
+    message = message ~= nil and tostring(message) or "transport failure",
+    action = action,
+    attempts = 1,
+  }
+end
+
+M.mt = Error
+
+return M
