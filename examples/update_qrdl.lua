@@ -32,7 +32,7 @@ local function dump(t, indent)
   end
 end
 
-local client, err = cams.new{ ca_file = os.getenv("CAMS_CA_FILE") }
+local client, err = cams.new()
 if not client then
   io.stderr:write(tostring(err), "\n")
   os.exit(1)

@@ -33,6 +33,7 @@ M._getenv = os.getenv
 
 local ENV_REGION = "ALIBABA_CLOUD_REGION_ID"
 local ENV_ENDPOINT = "ALIBABA_CLOUD_ENDPOINT"
+local ENV_CA_FILE = "CAMS_CA_FILE"
 
 local json = cjson.new()
 
@@ -247,10 +248,17 @@ function M.new(opts)
     parsed = assert(endpoint.for_region(region))
   end
 
-  if opts.ca_file then
-    msg = readable(opts.ca_file)
+  local ca_file, ca_source = opts.ca_file, "ca_file"
+  if ca_file == nil then
+    ca_file, ca_source = getenv(ENV_CA_FILE), ENV_CA_FILE
+    if ca_file == "" then
+      ca_file = nil
+    end
+  end
+  if ca_file then
+    msg = readable(ca_file)
     if msg then
-      return fail("ca_file is not readable: " .. msg)
+      return fail(ca_source .. " is not readable: " .. msg)
     end
   end
 
@@ -278,7 +286,7 @@ function M.new(opts)
     connect_timeout = opts.connect_timeout or 5,
     retries = opts.retries or 3,
     qps = opts.qps,
-    ca_file = opts.ca_file,
+    ca_file = ca_file,
     transport = transport,
     credentials_source = creds.source,
   }, Client)

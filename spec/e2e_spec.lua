@@ -1,0 +1,246 @@
+-- End to end: the Lua API, the C signer and libcurl against the mock CAMS server over
+-- real HTTPS (and plain HTTP on loopback where a test says so).
+local cams = require "cams"
+local mock = require "spec.support.mock"
+
+local PHONE, CODE = "8615800000000", "D9II3ABC"
+
+describe("UpdatePhoneMessageQrdl end to end", function()
+  local m
+
+  setup(function() m = mock.start{} end)
+  teardown(function() if m then m:stop() end end)
+  before_each(function() m:reset() end)
+
+  local function client(opts)
+    local o = {
+      access_key_id = "testid", access_key_secret = "testsecret",
+      endpoint = m.endpoint, ca_file = m.ca_file,
+    }
+    for k, v in pairs(opts or {}) do o[k] = v end
+    return assert(cams.new(o))
+  end
+
+  local function update(c, message, extra)
+    local args = {
+      phone_number = PHONE, qrdl_code = CODE, prefilled_message = message or "Hello",
+      generate_qr_image = "PNG",
+    }
+    for k, v in pairs(extra or {}) do args[k] = v end
+    return c:update_qrdl(args)
+  end
+
+  for _, sig in ipairs{ "v3", "v2" } do
+    describe("signature " .. sig, function()
+      it("returns the documented success body as a table", function()
+        local res, err = update(client{ signature = sig })
+        assert.is_nil(err)
+        assert.equals("OK", res.Code)
+        assert.is_string(res.RequestId)
+        assert.equals(PHONE, res.Data.PhoneNumber)
+        assert.equals(CODE, res.Data.QrdlCode)
+        assert.equals("PNG", res.Data.GenerateQrImage)
+        assert.equals("Hello", res.Data.PrefilledMessage)
+        assert.matches("^https://", res.Data.QrImageUrl)
+        assert.matches("^https://", res.Data.DeepLinkUrl)
+        assert.equals(1, m:request_count())
+      end)
+
+      local messages = {
+        chinese = "你好，欢迎咨询", emoji = "Hi 😀🎉👍", star = "a*b**c", tilde = "a~b~~c",
+        plus = "a+b++c", amp_eq = "a&b=c&d", percent = "100% %41 %%", spaces = "  lots   of  spaces ",
+        newlines = "line1\nline2\r\nline3", quotes = "Hi *'!() \"q\" <x> #frag ?q=1",
+        long = ("Ab1 你😀*~+&=%"):rep(100):sub(1, 1000),
+      }
+      for name, text in pairs(messages) do
+        it("carries an awkward message unchanged: " .. name, function()
+          local res, err = update(client{ signature = sig }, text)
+          assert.is_nil(err)
+          assert.equals(text, res.Data.PrefilledMessage)
+          assert.equals(text, m:last_request().params.PrefilledMessage)
+        end)
+      end
+
+      it("sends the optional CustSpaceId", function()
+        local res = assert(update(client{ signature = sig }, "x", { cust_space_id = "cams-kei1234" }))
+        assert.equals("OK", res.Code)
+        assert.equals("cams-kei1234", m:last_request().params.CustSpaceId)
+      end)
+
+      it("works with STS credentials (security token)", function()
+        local c = client{ signature = sig, access_key_id = "stsid", access_key_secret = "stssecret",
+                          security_token = "ststoken" }
+        assert.equals("OK", assert(update(c)).Code)
+      end)
+
+      it("is rejected by the server with a wrong secret", function()
+        local res, err = update(client{ signature = sig, access_key_secret = "wrongsecret" })
+        assert.is_nil(res)
+        assert.equals("SignatureDoesNotMatch", err.code)
+        assert.equals(400, err.status)
+        assert.is_false(err.retryable)
+        assert.is_nil(tostring(err):find("wrongsecret", 1, true))
+      end)
+
+      it("is rejected with an unknown access key id", function()
+        local _, err = update(client{ signature = sig, access_key_id = "nosuchid" })
+        assert.equals("InvalidAccessKeyId.NotFound", err.code)
+      end)
+
+      it("is rejected with a wrong security token", function()
+        local c = client{ signature = sig, access_key_id = "stsid", access_key_secret = "stssecret",
+                          security_token = "othertoken" }
+        local _, err = update(c)
+        assert.is_not_nil(err)
+        assert.is_nil(tostring(err):find("othertoken", 1, true))
+      end)
+    end)
+  end
+
+  describe("documented errors", function()
+    local documented = {
+      ["Product.Unsubscript"] = "You have not subscribed to the specified product.",
+      ["Ram.PermissionDeny"] = "You are not authorized to perform the operation.",
+      ["System.LimitControl"] = "The system is under flow control.",
+      ["Unknown.ResourceOwnerId"] = "The resource does not belong to the current user.",
+    }
+    for code, message in pairs(documented) do
+      it("turns " .. code .. " into an error object", function()
+        m:fail(code)
+        local res, err = update(client())
+        assert.is_nil(res)
+        assert.equals(code, err.code)
+        assert.equals(message, err.message)
+        assert.equals(400, err.status)
+        assert.equals("UpdatePhoneMessageQrdl", err.action)
+        assert.is_string(err.request_id)
+        assert.equals(code == "System.LimitControl", err.retryable)
+        assert.matches(code, tostring(err), 1, true)
+        assert.matches(err.request_id, tostring(err), 1, true)
+        if code == "Ram.PermissionDeny" then assert.is_not_nil(err.access_denied_detail) end
+      end)
+    end
+
+    it("reports a missing parameter found by the server", function()
+      local c = client()
+      local res, err = c:call("UpdatePhoneMessageQrdl", { PhoneNumber = PHONE, QrdlCode = CODE,
+                                                         GenerateQrImage = "SVG" })
+      assert.is_nil(res)
+      assert.equals("MissingParameter", err.code)
+      assert.matches("PrefilledMessage", err.message)
+    end)
+  end)
+
+  describe("entry points", function()
+    it("client:call performs the same signed call", function()
+      local res = assert(client():call("UpdatePhoneMessageQrdl", {
+        PhoneNumber = PHONE, QrdlCode = CODE, PrefilledMessage = "via call", GenerateQrImage = "SVG",
+      }))
+      assert.equals("via call", res.Data.PrefilledMessage)
+    end)
+
+    local function with_env(env, fn)
+      local saved_getenv, saved_default = cams._getenv, cams._default
+      cams._getenv = function(k) return env[k] end
+      cams._default = nil
+      local ok, a, b = pcall(fn)
+      cams._getenv, cams._default = saved_getenv, saved_default
+      assert(ok, a)
+      return a, b
+    end
+    local args = { phone_number = PHONE, qrdl_code = CODE, prefilled_message = "default",
+                   generate_qr_image = "SVG" }
+
+    it("cams.update_qrdl uses a default client built from the environment", function()
+      local res, err = with_env({
+        ALIBABA_CLOUD_ACCESS_KEY_ID = "testid", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "testsecret",
+        ALIBABA_CLOUD_ENDPOINT = m.endpoint, CAMS_CA_FILE = m.ca_file,
+      }, function() return cams.update_qrdl(args) end)
+      assert.is_nil(err)
+      assert.equals("default", res.Data.PrefilledMessage)
+      assert.equals(1, m:request_count())
+    end)
+
+    it("cams.update_qrdl reports missing credentials without a network call", function()
+      local res, err = with_env({ ALIBABA_CLOUD_ENDPOINT = m.endpoint, CAMS_CA_FILE = m.ca_file },
+        function() return cams.update_qrdl(args) end)
+      assert.is_nil(res)
+      assert.equals("MissingCredentials", err.code)
+      assert.equals(0, m:request_count())
+    end)
+
+    it("refuses a plain http endpoint from the environment (no allow_http there)", function()
+      local res, err = with_env({
+        ALIBABA_CLOUD_ACCESS_KEY_ID = "testid", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "testsecret",
+        ALIBABA_CLOUD_ENDPOINT = m.http_endpoint,
+      }, function() return cams.update_qrdl(args) end)
+      assert.is_nil(res)
+      assert.equals("InvalidParameter", err.code)
+      assert.matches("http", err.message)
+      assert.equals(0, m:request_count())
+    end)
+
+    it("keeps the connection alive across calls", function()
+      local c = client()
+      for i = 1, 5 do assert(update(c, "call " .. i)) end
+      assert.equals(5, m:request_count())
+    end)
+
+    it("speaks plain HTTP only with allow_http", function()
+      local c = assert(cams.new{ access_key_id = "testid", access_key_secret = "testsecret",
+                                  endpoint = m.http_endpoint, allow_http = true })
+      assert.equals("OK", assert(update(c)).Code)
+      local none, err = cams.new{ access_key_id = "testid", access_key_secret = "testsecret",
+                                  endpoint = m.http_endpoint }
+      assert.is_nil(none)
+      assert.equals("InvalidParameter", err.code)
+    end)
+  end)
+
+  describe("transport failures", function()
+    it("rejects a server certificate from an untrusted CA with Transport.TLS", function()
+      local c = assert(cams.new{ access_key_id = "testid", access_key_secret = "testsecret",
+                                  endpoint = m.endpoint })
+      local res, err = update(c)
+      assert.is_nil(res)
+      assert.equals("Transport.TLS", err.code)
+      assert.is_true(#err.message > 0)
+      assert.equals(0, m:request_count())
+    end)
+
+    it("rejects a certificate whose name does not match with Transport.TLS", function()
+      local c = client{ endpoint = "https://127.0.0.2:" .. m.https_port }
+      local _, err = update(c)
+      assert.is_not_nil(err)
+      assert.is_true(err.code == "Transport.TLS" or err.code == "Transport.Connect")
+    end)
+
+    it("maps a refused connection to Transport.Connect", function()
+      local c = client{ endpoint = "https://127.0.0.1:1", connect_timeout = 2 }
+      local _, err = update(c)
+      assert.equals("Transport.Connect", err.code)
+      assert.is_true(err.retryable)
+    end)
+  end)
+
+  describe("validation", function()
+    local bad = {
+      missing_phone = { qrdl_code = CODE, prefilled_message = "x", generate_qr_image = "SVG" },
+      empty_code = { phone_number = PHONE, qrdl_code = "", prefilled_message = "x", generate_qr_image = "SVG" },
+      bad_image = { phone_number = PHONE, qrdl_code = CODE, prefilled_message = "x", generate_qr_image = "GIF" },
+      typo = { phone_number = PHONE, qrdl_cod = CODE, prefilled_message = "x", generate_qr_image = "SVG" },
+      bad_utf8 = { phone_number = PHONE, qrdl_code = CODE, prefilled_message = "\xff", generate_qr_image = "SVG" },
+      crlf_code = { phone_number = PHONE, qrdl_code = "A\r\nB", prefilled_message = "x", generate_qr_image = "SVG" },
+      nul_message = { phone_number = PHONE, qrdl_code = CODE, prefilled_message = "a\0b", generate_qr_image = "SVG" },
+      table_value = { phone_number = {}, qrdl_code = CODE, prefilled_message = "x", generate_qr_image = "SVG" },
+    }
+    for name, args in pairs(bad) do
+      it("refuses " .. name .. " before any network call", function()
+        local res, err = client():update_qrdl(args)
+        assert.is_nil(res)
+        assert.equals("InvalidParameter", err.code)
+        assert.equals(0, m:request_count())
+      end)
+    end
+  end)
+end)
