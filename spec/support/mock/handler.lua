@@ -1,0 +1,545 @@
+-- Request handling of the mock CAMS server (nginx + Lua module). `api` serves the CAMS
+-- RPC API at every path; `control` serves /__mock/* for the test launcher.
+--
+-- State lives in shared dicts so that every worker agrees:
+--   cams_state   request counter, recorded requests, fault queue, stored QR codes
+--   cams_nonces  signature nonces seen in the last 15 minutes
+--   cams_config  settings made at start or through /__mock/config (kept by reset)
+-- luacheck: globals ngx
+local modprefix = (...):match("^(.-)[^%.]+$") or ""
+local verify = require(modprefix .. "verify")
+local cjson = require "cjson.safe"
+local rand = require "openssl.rand"
+
+local M = {}
+
+M.HISTORY = 200     -- recorded requests kept for /__mock/requests
+M.NONCE_TTL = 15 * 60
+M.DEFAULT_HOST = "cams.ap-southeast-1.aliyuncs.com"
+
+local function dict(name)
+  return ngx.shared[name] or error("lua_shared_dict " .. name .. " is not configured")
+end
+
+---------------------------------------------------------------------------------------
+-- Ordered JSON (responses keep the documented key order; "/" is not escaped)
+
+local OBJ, ARR = {}, {}
+
+local function obj(list) return setmetatable({ list = list }, OBJ) end
+local function arr(list) return setmetatable({ list = list }, ARR) end
+
+local ESC = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+              ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return ESC[c] or string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+local function to_json(v)
+  local mt = getmetatable(v)
+  if mt == OBJ then
+    local out = {}
+    for i, kv in ipairs(v.list) do out[i] = json_string(kv[1]) .. ":" .. to_json(kv[2]) end
+    return "{" .. table.concat(out, ",") .. "}"
+  elseif mt == ARR then
+    local out = {}
+    for i, x in ipairs(v.list) do out[i] = to_json(x) end
+    return "[" .. table.concat(out, ",") .. "]"
+  elseif type(v) == "string" then
+    return json_string(v)
+  elseif type(v) == "number" or type(v) == "boolean" then
+    return tostring(v)
+  end
+  return "null"
+end
+M.to_json, M.obj, M.arr = to_json, obj, arr
+
+---------------------------------------------------------------------------------------
+-- Errors
+
+local function recommend(code, request_id)
+  return "https://api.aliyun.com/troubleshoot?q=" .. verify.encode(code)
+    .. "&product=cams&requestId=" .. request_id
+end
+
+-- Errors reachable through the fault queue (m:fail): code -> {status, message}.
+M.ERRORS = {
+  ["Product.Unsubscript"] = { 400, "You have not subscribed to the specified product." },
+  ["Ram.PermissionDeny"] = { 400, "You are not authorized to perform the operation." },
+  ["System.LimitControl"] = { 400, "The system is under flow control." },
+  ["Unknown.ResourceOwnerId"] = { 400, "The resource does not belong to the current user." },
+  ["Throttling.User"] = { 400, "Request was denied due to user flow control." },
+  ["InternalError"] = { 500,
+    "The request processing has failed due to some unknown error, exception or failure." },
+  ["ServiceUnavailable"] = { 503, "The request has failed due to a temporary failure of the server." },
+}
+
+-- Transport faults reachable through the fault queue.
+--   close      the connection is closed without any response
+--   truncated  200 with a Content-Length longer than the body, then the connection closes
+--   malformed  200 with a body that is not valid JSON
+M.FAULTS = { close = true, truncated = true, malformed = true }
+
+---------------------------------------------------------------------------------------
+-- Request context
+
+local function request_id()
+  local h = verify.hex(rand.bytes(16)):upper()
+  return h:sub(1, 8) .. "-" .. h:sub(9, 12) .. "-" .. h:sub(13, 16) .. "-" .. h:sub(17, 20)
+    .. "-" .. h:sub(21, 32)
+end
+
+local function read_body()
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data()
+  if body then return body end
+  local file = ngx.req.get_body_file()
+  if not file then return "" end
+  local f = assert(io.open(file, "rb"))
+  body = f:read("*a")
+  f:close()
+  return body
+end
+
+local function new_ctx()
+  local headers = ngx.req.get_headers(200)
+  local h = {}
+  for k, v in pairs(headers) do h[k:lower()] = v end
+  local uri = ngx.var.request_uri or "/"
+  return {
+    request_id = request_id(),
+    method = ngx.req.get_method(),
+    uri = uri,
+    path = uri:match("^[^?]*"),
+    query = ngx.var.args or "",
+    headers = h,
+    body = read_body(),
+    host = (type(h.host) == "string" and h.host) or M.DEFAULT_HOST,
+  }
+end
+
+-- Which signature scheme a request uses: "v3" (Authorization header or x-acs-* headers)
+-- or "v2" (everything else: RPC system parameters in the query or form body).
+local function scheme(ctx)
+  if ctx.headers.authorization then return "v3" end
+  local q = verify.pairs_to_map(verify.parse_form(ctx.query))
+  if q.Signature or q.SignatureMethod or q.AccessKeyId then return "v2" end
+  for name in pairs(ctx.headers) do
+    if name:sub(1, 6) == "x-acs-" then return "v3" end
+  end
+  return "v2"
+end
+
+-- Action and business parameters as the request states them (before verification), for
+-- the request record.
+local function unverified_params(ctx, kind)
+  local list = verify.parse_form(ctx.query)
+  local ct = ctx.headers["content-type"]
+  if type(ct) == "table" then ct = ct[1] end
+  if ctx.body ~= "" and (not ct or ct:lower():find("x-www-form-urlencoded", 1, true)) then
+    for _, p in ipairs(verify.parse_form(ctx.body)) do list[#list + 1] = p end
+  end
+  local all = verify.pairs_to_map(list)
+  if kind == "v3" then
+    local action = ctx.headers["x-acs-action"]
+    return type(action) == "string" and action or nil, all
+  end
+  local params = {}
+  for k, v in pairs(all) do
+    if not verify.V2_SYSTEM_PARAMS[k] then params[k] = v end
+  end
+  return all.Action, params
+end
+
+local function record(ctx, status, code)
+  local state = dict("cams_state")
+  local rec = cjson.encode({
+    method = ctx.method, uri = ctx.uri, headers = ctx.headers, body = ctx.body,
+    action = ctx.action, params = ctx.params, signature_version = ctx.kind,
+    access_key_id = ctx.access_key_id, request_id = ctx.request_id,
+    status = status, code = code, time = ngx.now(),
+  })
+  local n = ctx.n
+  state:set("req:" .. n, rec)
+  state:delete("req:" .. (n - M.HISTORY))
+  state:set("last", rec)
+end
+
+local function send(ctx, status, body, code)
+  record(ctx, status, code)
+  ngx.status = status
+  ngx.header["Content-Type"] = "application/json;charset=utf-8"
+  ngx.header["x-acs-request-id"] = ctx.request_id
+  ngx.print(body)
+  return ngx.exit(status)
+end
+
+local function send_error(ctx, status, code, message, extra)
+  local list = {
+    { "RequestId", ctx.request_id },
+    { "HostId", ctx.host },
+    { "Code", code },
+    { "Message", message },
+    { "Recommend", recommend(code, ctx.request_id) },
+  }
+  for _, kv in ipairs(extra or {}) do list[#list + 1] = kv end
+  return send(ctx, status, to_json(obj(list)), code)
+end
+
+local function send_ok(ctx, data)
+  local list = {
+    { "AccessDeniedDetail", "None" },
+    { "RequestId", ctx.request_id },
+    { "Message", "None" },
+  }
+  if data ~= nil then list[#list + 1] = { "Data", data } end
+  list[#list + 1] = { "Code", "OK" }
+  return send(ctx, 200, to_json(obj(list)), "OK")
+end
+
+local function access_denied_detail(ctx)
+  return to_json(obj({
+    { "AuthAction", "cams:" .. tostring(ctx.action) },
+    { "AuthPrincipalDisplayName", tostring(ctx.access_key_id) },
+    { "AuthPrincipalOwnerId", "1234567890123456" },
+    { "AuthPrincipalType", "SubUser" },
+    { "NoPermissionType", "ImplicitDeny" },
+    { "PolicyType", "AccountLevelIdentityBasedPolicy" },
+  }))
+end
+
+local function send_fault(ctx, fault)
+  if fault == "close" then
+    record(ctx, 444, fault)
+    return ngx.exit(444)
+  elseif fault == "malformed" then
+    return send(ctx, 200, '{"RequestId":"' .. ctx.request_id .. '","Code":"OK","Data":{',
+      fault)
+  elseif fault == "truncated" then
+    record(ctx, 200, fault)
+    local body = to_json(obj({ { "RequestId", ctx.request_id }, { "Code", "OK" },
+                                { "Message", "None" } }))
+    ngx.status = 200
+    ngx.header["Content-Type"] = "application/json;charset=utf-8"
+    ngx.header["Content-Length"] = #body
+    ngx.header["x-acs-request-id"] = ctx.request_id
+    ngx.print(body:sub(1, math.floor(#body / 2)))
+    ngx.flush(true)
+    return ngx.exit(ngx.ERROR)
+  end
+  local e = M.ERRORS[fault]
+  local extra
+  if fault == "Ram.PermissionDeny" then
+    extra = { { "AccessDeniedDetail", access_denied_detail(ctx) } }
+  end
+  return send_error(ctx, e[1], fault, e[2], extra)
+end
+
+---------------------------------------------------------------------------------------
+-- Actions: CAMS action name -> {params = {{name, required=, enum=}}, run = fn(p, ctx)}.
+-- `run` returns the response Data (nil for none) or nil, status, code, message.
+
+local function qrdl_data(p)
+  local ext = p.GenerateQrImage == "SVG" and ".svg" or ".png"
+  local code = verify.encode(p.QrdlCode)
+  return obj({
+    { "QrImageUrl", "https://qrdl.cams-mock.invalid/" .. code .. ext },
+    { "PhoneNumber", p.PhoneNumber },
+    { "QrdlCode", p.QrdlCode },
+    { "DeepLinkUrl", "https://wa.me/message/" .. code },
+    { "GenerateQrImage", p.GenerateQrImage },
+    { "PrefilledMessage", p.PrefilledMessage },
+  })
+end
+
+-- Stored codes of a phone number: list of {QrdlCode=, GenerateQrImage=, PrefilledMessage=}.
+local function load_codes(phone)
+  local s = dict("cams_state"):get("codes:" .. phone)
+  return s and cjson.decode(s) or {}
+end
+
+local function save_codes(phone, list)
+  dict("cams_state"):set("codes:" .. phone, cjson.encode(list))
+end
+
+local function upsert_code(p)
+  local list = load_codes(p.PhoneNumber)
+  local entry = { QrdlCode = p.QrdlCode, GenerateQrImage = p.GenerateQrImage,
+                  PrefilledMessage = p.PrefilledMessage }
+  for i, e in ipairs(list) do
+    if e.QrdlCode == p.QrdlCode then
+      list[i] = entry
+      return save_codes(p.PhoneNumber, list)
+    end
+  end
+  list[#list + 1] = entry
+  save_codes(p.PhoneNumber, list)
+end
+
+local ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+local function new_code()
+  local b = rand.bytes(8)
+  local out = {}
+  for i = 1, 8 do
+    local n = b:byte(i) % #ALNUM + 1
+    out[i] = ALNUM:sub(n, n)
+  end
+  return table.concat(out)
+end
+
+local IMAGE = { PNG = true, SVG = true }
+
+M.actions = {
+  CreatePhoneMessageQrdl = {
+    params = {
+      { "PhoneNumber", required = true },
+      { "GenerateQrImage", required = true, enum = IMAGE },
+      { "PrefilledMessage", required = true },
+      { "CustSpaceId" },
+    },
+    run = function(p)
+      p.QrdlCode = new_code()
+      upsert_code(p)
+      return qrdl_data(p)
+    end,
+  },
+  UpdatePhoneMessageQrdl = {
+    params = {
+      { "PhoneNumber", required = true },
+      { "GenerateQrImage", required = true, enum = IMAGE },
+      { "PrefilledMessage", required = true },
+      { "QrdlCode", required = true },
+      { "CustSpaceId" },
+    },
+    run = function(p)
+      upsert_code(p)
+      return qrdl_data(p)
+    end,
+  },
+  ListPhoneMessageQrdl = {
+    params = {
+      { "PhoneNumber", required = true },
+      { "CustSpaceId" },
+    },
+    run = function(p)
+      local out = {}
+      for i, e in ipairs(load_codes(p.PhoneNumber)) do
+        out[i] = qrdl_data({ PhoneNumber = p.PhoneNumber, QrdlCode = e.QrdlCode,
+                             GenerateQrImage = e.GenerateQrImage,
+                             PrefilledMessage = e.PrefilledMessage })
+      end
+      return arr(out)
+    end,
+  },
+  DeletePhoneMessageQrdl = {
+    params = {
+      { "PhoneNumber", required = true },
+      { "QrdlCode", required = true },
+      { "CustSpaceId" },
+    },
+    run = function(p)
+      local list, kept = load_codes(p.PhoneNumber), {}
+      for _, e in ipairs(list) do
+        if e.QrdlCode ~= p.QrdlCode then kept[#kept + 1] = e end
+      end
+      save_codes(p.PhoneNumber, kept)
+      return nil
+    end,
+  },
+}
+
+local function validate(def, params)
+  for _, spec in ipairs(def.params) do
+    local name, v = spec[1], params[spec[1]]
+    if spec.required and (v == nil or v == "") then
+      return nil, "MissingParameter", string.format(
+        "The input parameter %q that is mandatory for processing this request is not supplied.",
+        name)
+    end
+    if v ~= nil and spec.enum and not spec.enum[v] then
+      return nil, "InvalidParameter", string.format("The specified parameter %q is not valid.",
+        name)
+    end
+  end
+  return true
+end
+
+---------------------------------------------------------------------------------------
+-- API entry point
+
+-- Fixed-window limit per access key and action; nil or 0 in cams_config "qps" turns it off.
+local function over_limit(ctx)
+  local qps = dict("cams_config"):get("qps")
+  if not qps or qps <= 0 then return false end
+  local key = string.format("qps:%s:%s:%d", tostring(ctx.access_key_id), ctx.action,
+    math.floor(ngx.now()))
+  local n = dict("cams_state"):incr(key, 1, 0, 2)
+  return n and n > qps
+end
+
+function M.api()
+  local ctx = new_ctx()
+  local state = dict("cams_state")
+  ctx.n = state:incr("count", 1, 0)
+
+  ctx.kind = scheme(ctx)
+  ctx.action, ctx.params = unverified_params(ctx, ctx.kind)
+
+  local req = { method = ctx.method, path = ctx.path, query = ctx.query,
+                headers = ctx.headers, body = ctx.body }
+  local opts = { now = ngx.now(), version = verify.API_VERSION,
+                 max_skew = dict("cams_config"):get("max_skew") }
+  local info, code, message, status, detail
+  if ctx.kind == "v3" then
+    info, code, message, status, detail = verify.v3(req, opts)
+  else
+    info, code, message, status, detail = verify.v2(req, opts)
+  end
+  if not info then
+    if detail and detail.canonical_request then
+      ngx.log(ngx.WARN, "signature mismatch; server canonical request:\n",
+        detail.canonical_request)
+    end
+    return send_error(ctx, status, code, message)
+  end
+  ctx.access_key_id, ctx.action, ctx.params = info.access_key_id, info.action, info.params
+
+  local ok, err = dict("cams_nonces"):add(info.nonce, true, M.NONCE_TTL)
+  if not ok and err == "exists" then
+    return send_error(ctx, 400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+  end
+
+  local delay = state:lpop("delays")
+  if delay then ngx.sleep(tonumber(delay)) end
+
+  local fault = state:lpop("faults")
+  if fault then return send_fault(ctx, fault) end
+
+  local def = M.actions[ctx.action]
+  if not def then
+    return send_error(ctx, 404, "InvalidAction.NotFound",
+      "Specified api is not found, please check your url and method.")
+  end
+
+  if over_limit(ctx) then return send_fault(ctx, "System.LimitControl") end
+
+  local valid, vcode, vmessage = validate(def, ctx.params)
+  if not valid then return send_error(ctx, 400, vcode, vmessage) end
+
+  local p = {}
+  for k, v in pairs(ctx.params) do p[k] = v end
+  local data, rstatus, rcode, rmessage = def.run(p, ctx)
+  if rstatus then return send_error(ctx, rstatus, rcode, rmessage) end
+  return send_ok(ctx, data)
+end
+
+---------------------------------------------------------------------------------------
+-- Control endpoints (/__mock/<name>), answers in JSON
+
+local function reply(status, value)
+  ngx.status = status
+  ngx.header["Content-Type"] = "application/json"
+  ngx.print(cjson.encode(value))
+  return ngx.exit(status)
+end
+
+local function int_arg(v, default)
+  local n = tonumber(v)
+  if n == nil then return default end
+  return math.floor(n)
+end
+
+local control = {}
+
+function control.health()
+  return reply(200, { ok = true, pid = ngx.worker.pid() })
+end
+
+-- ?code=<documented error code or fault>&times=N
+function control.fail(args)
+  local code, times = args.code, int_arg(args.times, 1)
+  if type(code) ~= "string" or not (M.ERRORS[code] or M.FAULTS[code]) then
+    return reply(400, { error = "unknown code: " .. tostring(code) })
+  end
+  local state = dict("cams_state")
+  for _ = 1, times do state:rpush("faults", code) end
+  return reply(200, { queued = state:llen("faults") or 0 })
+end
+
+-- ?seconds=S&times=N
+function control.delay(args)
+  local seconds, times = tonumber(args.seconds), int_arg(args.times, 1)
+  if not seconds or seconds < 0 then return reply(400, { error = "bad seconds" }) end
+  local state = dict("cams_state")
+  for _ = 1, times do state:rpush("delays", seconds) end
+  return reply(200, { queued = state:llen("delays") or 0 })
+end
+
+function control.count()
+  return reply(200, { count = dict("cams_state"):get("count") or 0 })
+end
+
+function control.last()
+  local s = dict("cams_state"):get("last")
+  ngx.header["Content-Type"] = "application/json"
+  ngx.print(s or "null")
+  return ngx.exit(200)
+end
+
+function control.requests()
+  local state = dict("cams_state")
+  local n = state:get("count") or 0
+  local out = {}
+  for i = math.max(1, n - M.HISTORY + 1), n do
+    local s = state:get("req:" .. i)
+    if s then out[#out + 1] = s end
+  end
+  ngx.header["Content-Type"] = "application/json"
+  ngx.print("[" .. table.concat(out, ",") .. "]")
+  return ngx.exit(200)
+end
+
+-- ?phone=<PhoneNumber>: the stored codes of that number.
+function control.codes(args)
+  if type(args.phone) ~= "string" then return reply(400, { error = "phone required" }) end
+  local s = dict("cams_state"):get("codes:" .. args.phone)
+  ngx.header["Content-Type"] = "application/json"
+  ngx.print(s or "[]")
+  return ngx.exit(200)
+end
+
+function control.reset()
+  dict("cams_state"):flush_all()
+  dict("cams_nonces"):flush_all()
+  return reply(200, { ok = true })
+end
+
+-- ?qps=N (0 turns the limit off) &max_skew=seconds
+function control.config(args)
+  local config = dict("cams_config")
+  if args.qps then config:set("qps", int_arg(args.qps, 0)) end
+  if args.max_skew then config:set("max_skew", int_arg(args.max_skew, verify.MAX_SKEW)) end
+  return reply(200, { qps = config:get("qps") or 0,
+                      max_skew = config:get("max_skew") or verify.MAX_SKEW })
+end
+
+function M.control()
+  local name = ngx.var.uri:match("^/__mock/([%w_]+)$")
+  local fn = name and control[name]
+  if not fn then return reply(404, { error = "unknown control endpoint" }) end
+  return fn(ngx.req.get_uri_args())
+end
+
+-- Called from init_by_lua with the launcher's options.
+function M.init(opts)
+  opts = opts or {}
+  local config = dict("cams_config")
+  config:set("qps", tonumber(opts.qps) or 0)
+  if opts.max_skew then config:set("max_skew", tonumber(opts.max_skew)) end
+end
+
+return M
