@@ -66,10 +66,11 @@ lint: all
 	clang-tidy --quiet src/*.c -- -std=c99 -I$(LUA_INCDIR) $(CURL_CFLAGS)
 
 install: $(CORE)
-	install -d $(DESTDIR)$(LUA_CMOD_DIR)/cams $(DESTDIR)$(LUA_LMOD_DIR)/cams
+	install -d $(DESTDIR)$(LUA_CMOD_DIR)/cams
 	install -m 0755 $(CORE) $(DESTDIR)$(LUA_CMOD_DIR)/cams/core.so
-	install -m 0644 lua/cams.lua $(DESTDIR)$(LUA_LMOD_DIR)/cams.lua
-	install -m 0644 $(filter lua/cams/%,$(LUA_SRC)) $(DESTDIR)$(LUA_LMOD_DIR)/cams/
+	for f in $(patsubst lua/%,%,$(LUA_SRC)); do \
+	  install -D -m 0644 lua/$$f $(DESTDIR)$(LUA_LMOD_DIR)/$$f || exit 1; \
+	done
 
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_CMOD_DIR)/cams $(DESTDIR)$(LUA_LMOD_DIR)/cams $(DESTDIR)$(LUA_LMOD_DIR)/cams.lua

@@ -16,6 +16,7 @@ local validate = require "cams.validate"
 local endpoint = require "cams.endpoint"
 local credentials = require "cams.credentials"
 local operation_entries = require "cams.operations"
+local curl_transport = require "cams.transport.curl"
 local cjson = require "cjson.safe"
 
 local format = string.format
@@ -296,8 +297,8 @@ function M.new(opts)
     id = creds.access_key_id,
     secret = creds.access_key_secret,
     token = creds.security_token,
-    http = nil,
   }
+  private[client].transport = curl_transport.new(core, client)
   return client
 end
 
@@ -418,34 +419,16 @@ local function perform(self, p, action, params, version, o)
     return fail("the request could not be signed: " .. scrub(p, req), nil, action)
   end
 
-  local h = p.http
-  if not h then
-    local hok, handle, code, message = pcall(p.core.http, {
-      connect_timeout = self.connect_timeout,
-      timeout = self.timeout,
-      ca_file = self.ca_file,
-    })
-    if not hok then
-      return nil, errors.from_transport(action, "Transport.Error", scrub(p, handle))
-    elseif not handle then
-      return nil, errors.from_transport(action, code, message and scrub(p, message))
-    end
-    p.http, h = handle, handle
-  end
-
   local headers = req.headers or {}
   if headers["user-agent"] == nil then
     headers["user-agent"] = USER_AGENT
   end
-  local rok, status, rheaders, body = pcall(h.request, h, {
+  local status, rheaders, body = p.transport:request{
     method = req.method or o.method or "POST",
     url = self.endpoint .. (req.target or "/"),
     headers = headers,
     body = req.body,
-  })
-  if not rok then
-    return nil, errors.from_transport(action, "Transport.Error", scrub(p, status))
-  end
+  }
   if status == nil then
     return nil, errors.from_transport(action, rheaders, body and scrub(p, body))
   end
@@ -487,12 +470,7 @@ end
 
 --- Close the kept-alive connection (a new one is opened on the next call).
 function Client:close()
-  local p = private_of(self, "close")
-  local h = p.http
-  p.http = nil
-  if h and h.close then
-    h:close()
-  end
+  private_of(self, "close").transport:close()
   return true
 end
 Client.__close = Client.close

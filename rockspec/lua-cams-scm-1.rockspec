@@ -37,6 +37,7 @@ build = {
     ["cams.endpoint"] = "lua/cams/endpoint.lua",
     ["cams.errors"] = "lua/cams/errors.lua",
     ["cams.operations"] = "lua/cams/operations.lua",
+    ["cams.transport.curl"] = "lua/cams/transport/curl.lua",
     ["cams.validate"] = "lua/cams/validate.lua",
   },
 }
