@@ -19,7 +19,7 @@ CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 SSL_LIBS    := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 
-SRCS    := src/buf.c src/encode.c src/sign.c src/http.c src/cams_core.c
+SRCS    := src/buf.c src/encode.c src/clock.c src/sign.c src/http.c src/cams_core.c
 HEADERS := $(wildcard src/*.h)
 LUA_SRC := $(shell find lua -name '*.lua')
 CORE    := $(BUILD)/cams/core.so

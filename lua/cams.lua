@@ -17,6 +17,9 @@ local endpoint = require "cams.endpoint"
 local credentials = require "cams.credentials"
 local operation_entries = require "cams.operations"
 local curl_transport = require "cams.transport.curl"
+local clock = require "cams.clock"
+local ratelimit = require "cams.ratelimit"
+local retry = require "cams.retry"
 local cjson = require "cjson.safe"
 
 local format = string.format
@@ -121,6 +124,9 @@ local OPTIONS = {
   end,
 }
 OPTIONS.connect_timeout = OPTIONS.timeout
+OPTIONS.deadline = OPTIONS.timeout
+OPTIONS.retry_base_delay = OPTIONS.timeout
+OPTIONS.retry_max_delay = OPTIONS.timeout
 
 local OPTION_NAMES = {}
 for name in pairs(OPTIONS) do
@@ -286,6 +292,9 @@ function M.new(opts)
     timeout = opts.timeout or 10,
     connect_timeout = opts.connect_timeout or 5,
     retries = opts.retries or 3,
+    retry_base_delay = opts.retry_base_delay or 0.2,
+    retry_max_delay = opts.retry_max_delay or 5,
+    deadline = opts.deadline or 60,
     qps = opts.qps,
     ca_file = ca_file,
     transport = transport,
@@ -299,6 +308,8 @@ function M.new(opts)
     token = creds.security_token,
   }
   private[client].transport = curl_transport.new(core, client)
+  private[client].clock = clock.new(core)
+  private[client].limiter = ratelimit.new()
   return client
 end
 
@@ -400,7 +411,7 @@ local function handle_response(action, status, headers, raw)
 end
 
 -- Sign and send one request; returns the body table or nil, err.
-local function perform(self, p, action, params, version, o)
+local function perform(self, p, action, params, version, o, timeout)
   local ok, req = pcall(p.core.sign, {
     algorithm = p.algorithm,
     method = o.method or "POST",
@@ -428,6 +439,7 @@ local function perform(self, p, action, params, version, o)
     url = self.endpoint .. (req.target or "/"),
     headers = headers,
     body = req.body,
+    timeout = timeout,
   }
   if status == nil then
     return nil, errors.from_transport(action, rheaders, body and scrub(p, body))
@@ -437,6 +449,41 @@ local function perform(self, p, action, params, version, o)
     return nil, errors.from_transport(action, "Transport.Error", "no HTTP status received")
   end
   return handle_response(action, status, rheaders, body)
+end
+
+-- Documented calls per second of each action, from the operations table.
+local ACTION_QPS = {}
+for _, entry in pairs(operation_entries) do
+  ACTION_QPS[entry.action] = entry.qps
+end
+
+-- One call: waits for a rate-limit slot before every attempt, retries what is retryable
+-- (each attempt signed afresh: new date and nonce) and never runs past the deadline.
+local function send(self, p, action, params, version, o)
+  local qps = self.qps
+  if qps == nil then
+    qps = ACTION_QPS[action]
+  end
+  local c = p.clock
+  return retry.run({
+    retries = self.retries, base = self.retry_base_delay, cap = self.retry_max_delay,
+    deadline = self.deadline, random = p.core.random, clock = c,
+  }, function(left)
+    if qps then
+      local wait = p.limiter:reserve(action, qps, c.now())
+      if wait >= left then
+        p.limiter:release(action, qps)
+        return nil, errors.new{
+          code = "DeadlineExceeded", action = action, attempts = 0, retryable = false,
+          message = format("no rate-limit slot (%g calls/s) before the deadline of %gs",
+            qps, self.deadline),
+        }
+      end
+      c.sleep(wait)
+      left = left - wait
+    end
+    return perform(self, p, action, params, version, o, math.min(self.timeout, left))
+  end)
 end
 
 --- Generic signed call: `client:call("AnyAction", { PascalCaseParam = "value" }, opts)`.
@@ -465,7 +512,7 @@ function Client:call(action, params, opts)
   if not o then
     return nil, err
   end
-  return perform(self, p, action, checked, o.version or M.API_VERSION, o)
+  return send(self, p, action, checked, o.version or M.API_VERSION, o)
 end
 
 --- Close the kept-alive connection (a new one is opened on the next call).
@@ -541,7 +588,7 @@ for name, entry in pairs(operation_entries) do
     if not o then
       return nil, err
     end
-    return perform(self, p, op.action, params, op.version, o)
+    return send(self, p, op.action, params, op.version, o)
   end
 
   M[name] = function(args, opts)

@@ -31,8 +31,15 @@ end
 -- A stand-in for cams.core that records what it is asked to do.
 -- `respond(request, calls)` returns what h:request returns.
 local function fake_core(respond)
-  local calls = { sign = 0, http = 0, request = 0, close = 0 }
-  local core = {}
+  local calls = { sign = 0, http = 0, request = 0, close = 0, slept = 0 }
+  local core = { clock = 0 }
+  -- fake time: sleeping only moves the clock forward
+  function core.monotonic() return core.clock end
+  function core.sleep(s)
+    calls.slept = calls.slept + s
+    core.clock = core.clock + s
+  end
+  function core.random() return 0.5 end
   function core.sign(t)
     calls.sign = calls.sign + 1
     calls.sign_args = t
@@ -799,7 +806,8 @@ describe("cams (Lua layer)", function()
       assert.is_nil(err.status)
       assert.equals("UpdatePhoneMessageQrdl", err.action)
       assert.is_true(err.retryable)
-      assert.equals(1, err.attempts)
+      assert.equals(4, err.attempts) -- the first try and the default 3 retries
+      assert.equals(4, calls.request)
       res, err = call_with(nil, "Transport.Connect", "connection refused")
       assert.is_nil(res)
       assert.is_true(err.retryable)

@@ -107,7 +107,7 @@ describe("UpdatePhoneMessageQrdl end to end", function()
     for code, message in pairs(documented) do
       it("turns " .. code .. " into an error object", function()
         m:fail(code)
-        local res, err = update(client())
+        local res, err = update(client{ retries = 0 })
         assert.is_nil(res)
         assert.equals(code, err.code)
         assert.equals(message, err.message)
@@ -220,6 +220,61 @@ describe("UpdatePhoneMessageQrdl end to end", function()
       local _, err = update(c)
       assert.equals("Transport.Connect", err.code)
       assert.is_true(err.retryable)
+    end)
+  end)
+
+  describe("retries and pacing", function()
+    it("retries throttling and 5xx answers and succeeds, signing each attempt afresh", function()
+      m:fail("System.LimitControl")
+      m:fail("ServiceUnavailable")
+      m:fail("InternalError")
+      local res, err = update(client{ retry_base_delay = 0.01 })
+      assert.is_nil(err)
+      assert.equals("OK", res.Code)
+      assert.equals(4, m:request_count())
+      local nonces = {}
+      for _, r in ipairs(m:requests()) do
+        local nonce = r.headers["x-acs-signature-nonce"]
+        assert.is_nil(nonces[nonce])
+        nonces[nonce] = true
+      end
+    end)
+
+    it("reports the attempts when retries run out", function()
+      m:fail("System.LimitControl", 3)
+      local res, err = update(client{ retries = 2, retry_base_delay = 0.01 })
+      assert.is_nil(res)
+      assert.equals("System.LimitControl", err.code)
+      assert.equals(3, err.attempts)
+      assert.matches("3 attempts", tostring(err))
+    end)
+
+    it("never retries a signature error", function()
+      local _, err = update(client{ access_key_secret = "wrong", retry_base_delay = 0.01 })
+      assert.equals("SignatureDoesNotMatch", err.code)
+      assert.equals(1, err.attempts)
+      assert.equals(1, m:request_count())
+    end)
+
+    it("makes 50 sequential calls against a 5 QPS limit without a throttling error", function()
+      m:config{ qps = 5 }
+      local c = client()
+      local ok = 0
+      for i = 1, 50 do
+        local res, err = update(c, "paced " .. i)
+        assert.is_nil(err)
+        if res then ok = ok + 1 end
+      end
+      m:config{ qps = 0 }
+      assert.equals(50, ok)
+      assert.equals(50, m:request_count()) -- no request was throttled and retried
+    end)
+
+    it("does not pace when qps = false", function()
+      local c, clock = client{ qps = false }, require "cams.core"
+      local t0 = clock.monotonic()
+      for i = 1, 10 do assert(update(c, "fast " .. i)) end
+      assert.is_true(clock.monotonic() - t0 < 1.8) -- 10 calls paced at 5/s take 1.8 s
     end)
   end)
 

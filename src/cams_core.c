@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "compat.h"
 #include "encode.h"
 #include "http.h"
@@ -231,6 +232,7 @@ static int l_http_request(lua_State *L) {
   cams_buf lines;
   const char *code = NULL, *line_ptrs[MAX_EXTRA_HEADERS * 2];
   char message[CURL_ERROR_SIZE + 64];
+  double timeout;
   size_t nh = 0, i, offsets[MAX_EXTRA_HEADERS * 2];
   int ok;
 
@@ -239,6 +241,9 @@ static int l_http_request(lua_State *L) {
   req.url = req_string(L, 2, "url");
   req.body = NULL;
   req.body_len = 0;
+  timeout = opt_number(L, 2, "timeout", 0);
+  if (timeout > 86400) timeout = 86400;
+  req.timeout_ms = timeout > 0 ? (long)(timeout * 1000) + 1 : 0; /* never 0 = "no limit" */
   lua_getfield(L, 2, "body"); /* left on the stack: anchors the body during the exchange */
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "field 'body' must be a string");
@@ -360,6 +365,24 @@ static int l_nonce(lua_State *L) {
   return 1;
 }
 
+static int l_random(lua_State *L) {
+  double v;
+  if (!cams_random_unit(&v)) return luaL_error(L, "RAND_bytes failed");
+  lua_pushnumber(L, v);
+  return 1;
+}
+
+static int l_monotonic(lua_State *L) {
+  lua_pushnumber(L, cams_monotonic());
+  return 1;
+}
+
+/* Blocks the whole process: never called inside nginx, where ngx.sleep is used. */
+static int l_sleep(lua_State *L) {
+  cams_sleep(luaL_checknumber(L, 1));
+  return 0;
+}
+
 static const luaL_Reg http_methods[] = {
     {"request", l_http_request}, {"close", l_http_close}, {NULL, NULL}};
 
@@ -368,6 +391,9 @@ static const luaL_Reg functions[] = {{"http", l_http_new},
                                      {"utf8_valid", l_utf8_valid},
                                      {"timestamp", l_timestamp},
                                      {"nonce", l_nonce},
+                                     {"random", l_random},
+                                     {"monotonic", l_monotonic},
+                                     {"sleep", l_sleep},
                                      {NULL, NULL}};
 
 int luaopen_cams_core(lua_State *L);

@@ -102,3 +102,13 @@ int cams_nonce(char *out) {
   out[CAMS_NONCE_LEN] = '\0';
   return 1;
 }
+
+int cams_random_unit(double *out) {
+  unsigned char raw[7];
+  unsigned long long v = 0;
+  size_t i;
+  if (RAND_bytes(raw, (int)sizeof raw) != 1) return 0;
+  for (i = 0; i < sizeof raw; i++) v = (v << 8) | raw[i];
+  *out = (double)(v >> 3) / 9007199254740992.0; /* 53 random bits / 2^53 */
+  return 1;
+}

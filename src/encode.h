@@ -26,5 +26,7 @@ int cams_utf8_valid(const char *s, size_t n);
 int cams_timestamp(char *out);
 /* Fresh nonce from RAND_bytes; out must hold CAMS_NONCE_LEN + 1 bytes. */
 int cams_nonce(char *out);
+/* Uniform in [0, 1) from RAND_bytes (retry jitter that differs between processes). */
+int cams_random_unit(double *out);
 
 #endif

@@ -9,6 +9,7 @@
 
 struct cams_http {
   CURL *easy;
+  long timeout_ms;
   char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -73,7 +74,7 @@ cams_http *cams_http_new(const cams_http_opts *o) {
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   if (o->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+  h->timeout_ms = o->timeout_ms;
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
   if (o->user_agent) curl_easy_setopt(c, CURLOPT_USERAGENT, o->user_agent);
@@ -152,6 +153,9 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
   h->errbuf[0] = '\0';
 
   curl_easy_setopt(c, CURLOPT_URL, req->url);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                   req->timeout_ms > 0 && req->timeout_ms < h->timeout_ms ? req->timeout_ms
+                                                                          : h->timeout_ms);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp->body);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);

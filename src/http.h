@@ -22,6 +22,7 @@ typedef struct {
   size_t nheaders;
   const char *body;
   size_t body_len;
+  long timeout_ms; /* 0: the handle's timeout; less when a deadline is near */
 } cams_http_request;
 
 typedef struct {
