@@ -49,12 +49,16 @@ describe("percent_encode (form)", function()
 end)
 
 describe("utf8_valid", function()
-  local good = { "", "ascii", "你好", "😀", "\u{10FFFF}", "\u{7F}\u{80}\u{7FF}\u{800}\u{FFFF}\u{10000}" }
+  local good = { "", "ascii", "你好", "😀", "\u{10FFFF}", "\u{7F}\u{80}\u{7FF}\u{800}\u{FFFF}\u{10000}",
+    "\xC2\x80", "\xDF\xBF", "\xE0\xA0\x80", "\xED\x9F\xBF", "\xEE\x80\x80", "\xEF\xBF\xBF",
+    "\xF0\x90\x80\x80", "\xF4\x8F\xBF\xBF", "a\xC3\xA9b" }
   local bad = {
-    "\xC0\xAF", "\xE0\x80\xAF", "\xF0\x80\x80\xAF", -- overlong
-    "\xED\xA0\x80", -- surrogate
-    "\xF4\x90\x80\x80", -- above U+10FFFF
-    "\xFF", "\x80", "\xE4\xBD", "abc\xE4",
+    "\xC0\xAF", "\xE0\x80\xAF", "\xF0\x80\x80\xAF", "\xC0\x80", "\xC1\xBF", "\xE0\x9F\xBF",
+    "\xF0\x8F\xBF\xBF", -- overlong
+    "\xED\xA0\x80", "\xED\xBF\xBF", -- surrogates
+    "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", -- above U+10FFFF
+    "\xFF", "\xFE", "\x80", "\xBF", "\xC2", "\xC2\x41", "\xE1\x80", "\xF0\x90\x80",
+    "\xE4\xBD", "abc\xE4",
   }
   for _, s in ipairs(good) do
     it("accepts " .. ("%q"):format(s), function() assert.is_true(core.utf8_valid(s)) end)
