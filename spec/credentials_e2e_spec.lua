@@ -128,7 +128,7 @@ describe("credentials end to end", function()
       local res, err = client():update_qrdl(ARGS)
       assert.is_nil(res)
       assert.equals("MissingCredentials", err.code)
-      assert.is_true(contains(err.message, "OIDC role: OIDC role " .. ROLE_ARN
+      assert.is_true(contains(err.message, "; OIDC role " .. ROLE_ARN
         .. ": STS refused: AuthenticationFail.OIDCToken.Invalid"), err.message)
       assert.is_false(contains(tostring(err), "forged-token-value"))
       assert.equals(0, #requests("UpdatePhoneMessageQrdl"))
@@ -243,7 +243,7 @@ describe("credentials end to end", function()
       assert.is_nil(res)
       assert.equals("MissingCredentials", err.code)
       for _, label in ipairs{ "options:", "environment:", "OIDC role:", "aliyun CLI profile:",
-                              "credentials file:", "ECS RAM role: the metadata service at "
+                              "credentials file:", "; ECS RAM role: the metadata service at "
                               .. "http://127.0.0.1:" .. port .. " did not answer" } do
         assert.is_true(contains(err.message, label), label)
       end

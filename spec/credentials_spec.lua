@@ -175,7 +175,7 @@ describe("cams.credentials", function()
         "environment: ALIBABA_CLOUD_ACCESS_KEY_SECRET must not contain whitespace",
         "OIDC role: ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, "
           .. "ALIBABA_CLOUD_OIDC_TOKEN_FILE are not set",
-        "aliyun CLI profile: aliyun CLI profile 'default'", "sts_token is required",
+        "; aliyun CLI profile 'default'", "sts_token is required",
         "credentials file: " .. home.path .. "/.alibabacloud/credentials has no [default] section",
         "ECS RAM role: turned off by ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
       } do
@@ -359,6 +359,7 @@ describe("cams.credentials", function()
       assert.equals("http://127.0.0.1:9/latest/api/token", net.requests[1].url)
       assert.equals("PUT", net.requests[1].method)
       assert.equals("21600", net.requests[1].headers["x-aliyun-ecs-metadata-token-ttl-seconds"])
+      assert.equals(1, #net.requests) -- nothing answered: no second try without a token
       assert.matches("ECS RAM role: the metadata service at http://127.0.0.1:9 did not answer",
         err.message, 1, true)
     end)

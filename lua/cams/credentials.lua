@@ -256,7 +256,7 @@ function M.new(opts, s)
       if provider then
         any = true
       else
-        ctx.log(src[2] .. ": " .. reason)
+        ctx.log(chain.describe(src[2], reason))
       end
     end
     if not any then

@@ -26,11 +26,19 @@ function M.new(entries, ctx)
   return self
 end
 
+--- "label: reason", unless the reason already starts with the label.
+function M.describe(label, reason)
+  if reason:sub(1, #label) == label then
+    return reason
+  end
+  return label .. ": " .. reason
+end
+
 --- A MissingCredentials error listing every source and why it gave nothing.
 function M.missing(tried)
   local parts = {}
   for i, t in ipairs(tried) do
-    parts[i] = t.label .. ": " .. t.reason
+    parts[i] = M.describe(t.label, t.reason)
   end
   return errors.new{
     code = "MissingCredentials",
@@ -56,7 +64,7 @@ function Chain:get()
         return c
       end
       reason = errors.is_error(err) and err.message or tostring(err)
-      self.ctx.log(e.label .. ": " .. reason)
+      self.ctx.log(M.describe(e.label, reason))
     end
     tried[#tried + 1] = { source = e.source, label = e.label, reason = reason }
   end

@@ -1,8 +1,9 @@
 --- The RAM role of an ECS instance, from the instance metadata service.
 --
 -- Each refresh first asks for a session token (PUT /latest/api/token) and
--- sends it back with the metadata requests; when the token cannot be had the
--- requests go without it, unless ALIBABA_CLOUD_IMDSV1_DISABLED=true. The role
+-- sends it back with the metadata requests; when the service refuses to give
+-- one the requests go without it, unless ALIBABA_CLOUD_IMDSV1_DISABLED=true.
+-- When nothing answers at all, the lookup stops there. The role
 -- name comes from ALIBABA_CLOUD_ECS_METADATA, a profile, or the service itself.
 
 local errors = require "cams.errors"
@@ -21,24 +22,29 @@ M.CREDENTIALS_PATH = "/latest/meta-data/ram/security-credentials/"
 
 local json = cjson.new()
 
-local function unavailable(message, code)
-  return nil, errors.new{
+local function failure(message, code)
+  return errors.new{
     code = "Credentials.Unavailable", message = message,
     retryable = code and errors.is_retryable(code) or false,
   }
 end
 
+local function unavailable(message, code)
+  return nil, failure(message, code)
+end
+
 local Fetcher = {}
 Fetcher.__index = Fetcher
 
--- One metadata request; returns the body of a 200 answer or nil, err.
+-- One metadata request; returns the body of a 200 answer, or nil, err and
+-- whether nothing answered at all.
 function Fetcher:request(method, path, headers)
   local status, rheaders, body = self.ctx.transport("metadata"):request{
     method = method, url = self.url .. path, headers = headers or {},
   }
   if status == nil then
-    return unavailable(self.what .. ": the metadata service at " .. self.url
-      .. " did not answer: " .. tostring(rheaders) .. ": " .. tostring(body), rheaders)
+    return nil, failure(self.what .. ": the metadata service at " .. self.url
+      .. " did not answer: " .. tostring(rheaders) .. ": " .. tostring(body), rheaders), true
   end
   if status ~= 200 then
     return unavailable(self.what .. ": " .. method .. " " .. path .. " answered HTTP "
@@ -48,8 +54,11 @@ function Fetcher:request(method, path, headers)
 end
 
 function Fetcher:token_headers()
-  local token, err = self:request("PUT", "/latest/api/token",
+  local token, err, silent = self:request("PUT", "/latest/api/token",
     { ["x-aliyun-ecs-metadata-token-ttl-seconds"] = tostring(M.TOKEN_TTL) })
+  if silent then -- not on ECS (or the service is down): no point asking again without a token
+    return nil, err
+  end
   if token then
     token = token:gsub("^%s+", ""):gsub("%s+$", "")
   end
@@ -57,7 +66,7 @@ function Fetcher:token_headers()
     return { ["x-aliyun-ecs-metadata-token"] = token }
   end
   if self.token_required then
-    return nil, err or unavailable(self.what .. ": the metadata service gave no usable token")
+    return nil, err or failure(self.what .. ": the metadata service gave no usable token")
   end
   self.ctx.log(self.what .. ": no metadata token (" .. tostring(err and err.message or "empty")
     .. "); asking without one")
