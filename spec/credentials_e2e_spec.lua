@@ -159,13 +159,16 @@ describe("credentials end to end", function()
       home:write(".alibabacloud/credentials", table.concat({
         "[project]", "type = ram_role_arn", "access_key_id = testid",
         "access_key_secret = testsecret", "role_arn = " .. ROLE_ARN,
-        "role_session_name = file-session", "policy = " .. policy,
+        "role_session_name = file-session", "policy = " .. policy, "external_id = ext-42",
+        "duration_seconds = 900",
       }, "\n"))
       local c = client{ profile = "project" }
       assert.matches("^STS%.", update_ok(c))
       local r = requests("AssumeRole")[1]
       assert.equals("file-session", r.params.RoleSessionName)
       assert.equals(policy, r.params.Policy)
+      assert.equals("ext-42", r.params.ExternalId)
+      assert.equals("900", r.params.DurationSeconds)
     end)
 
     it("reports a refused AssumeRole with the STS code", function()

@@ -110,7 +110,7 @@ describe("cams.credentials", function()
       local p = assert(build())
       assert.equals("ecs_ram_role", p.source)
       assert.equals(0, #net.requests)
-      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "TRUE"
       local none, err = build()
       assert.is_nil(none)
       assert.equals("MissingCredentials", err.code)
@@ -258,6 +258,45 @@ describe("cams.credentials", function()
                       expired_seconds = 0, sts_region = "cn-shanghai" } })
       assert.equals("cli_profile", assert(build()).source)
       assert.equals(0, #net.requests)
+    end)
+  end)
+
+  describe("STS endpoint", function()
+    local function first_url(profile_extra)
+      local p = { name = "default", mode = "RamRoleArn", access_key_id = "id",
+                  access_key_secret = SECRET, ram_role_arn = "acs:ram::1:role/r" }
+      for k, v in pairs(profile_extra or {}) do p[k] = v end
+      config_json({ p })
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
+      net.requests = {}
+      local _, err = assert(build()):get()
+      assert.is_false(contains(tostring(err), SECRET))
+      return net.requests[1].url:match("^(https://[^/]+)/")
+    end
+
+    it("is sts.aliyuncs.com unless a region, a VPC or an override says otherwise", function()
+      assert.equals("https://sts.aliyuncs.com", first_url())
+      assert.equals("https://sts.cn-shanghai.aliyuncs.com", first_url{ sts_region = "cn-shanghai" })
+      env.ALIBABA_CLOUD_STS_REGION = "eu-central-1"
+      assert.equals("https://sts.eu-central-1.aliyuncs.com", first_url())
+      env.ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED = "true"
+      assert.equals("https://sts-vpc.eu-central-1.aliyuncs.com", first_url())
+      env.ALIBABA_CLOUD_STS_ENDPOINT = "sts.example.test:8443"
+      assert.equals("https://sts.example.test:8443", first_url())
+    end)
+
+    it("signs AssumeRole with V2 and the profile's AccessKey", function()
+      first_url{ ram_session_name = "s", policy = "{}" }
+      local r = net.requests[1]
+      assert.equals("POST", r.method)
+      assert.matches("[?&]Action=AssumeRole&", r.url)
+      assert.matches("[?&]Version=2015%-04%-01&", r.url)
+      assert.matches("[?&]AccessKeyId=id&", r.url)
+      assert.matches("[?&]SignatureMethod=HMAC%-SHA1&", r.url)
+      assert.matches("[?&]Signature=", r.url)
+      assert.matches("RoleArn=acs%%3Aram%%3A%%3A1%%3Arole%%2Fr", r.body)
+      assert.matches("DurationSeconds=3600", r.body)
+      assert.is_false(contains(r.url .. r.body, SECRET))
     end)
   end)
 
@@ -589,6 +628,23 @@ describe("cams.credentials.refreshing", function()
       assert.equals(2, fetches)
       local _, fresh = assert(coroutine.resume(b))
       assert.equals("id2", fresh.access_key_id)
+    end)
+
+    it("shares a fetch of credentials that have no expiration", function()
+      local c = refreshing.new(function()
+        fetches = fetches + 1
+        coroutine.yield("fetching")
+        return { access_key_id = "id" .. fetches, access_key_secret = SECRET }
+      end, ctx, "uncached")
+      local a = run(function() return c:get() end)
+      local b, what = run(function() return c:get() end)
+      assert.equals("sleep", what)
+      assert(coroutine.resume(a))
+      local _, got = assert(coroutine.resume(b))
+      assert.equals("id1", got.access_key_id)
+      local d = run(function() return c:get() end)
+      local _, again = assert(coroutine.resume(d))
+      assert.equals("id2", again.access_key_id) -- the next call fetches again
     end)
 
     it("takes over a refresh that never finishes", function()

@@ -159,6 +159,11 @@ local function context(opts, s)
     end
     return v
   end
+  --- Whether a switch variable is set to true (any case, as the official SDKs read it).
+  function ctx.flag(name)
+    local v = getenv(name)
+    return type(v) == "string" and v:lower() == "true"
+  end
   ctx.home = ctx.env("HOME")
   ctx.profile = opts.profile or ctx.env(M.ENV_PROFILE)
   ctx.files = files.new(ctx.log, opts.debug and s.core.file_mode)
@@ -228,7 +233,7 @@ local SOURCES = {
 -- `opts`: the options of cams.new (already type-checked). `s`: getenv,
 -- core, user_agent, allow_http, transport(settings) -> transport, http
 -- (connect_timeout, timeout, ca_file, proxy, no_proxy of the client).
--- Returns the provider (:get(), :peek(), :close(), :region(), .source), or
+-- Returns the provider (:get(), :peek(), :close(), .region(), .source), or
 -- nil, err: InvalidParameter for bad options, MissingCredentials when no
 -- source applies (no network is touched).
 function M.new(opts, s)

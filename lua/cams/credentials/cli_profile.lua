@@ -35,7 +35,7 @@ function M.load(ctx)
 end
 
 function M.read(ctx)
-  if ctx.env(M.DISABLED) == "true" then
+  if ctx.flag(M.DISABLED) then
     return nil, "turned off by " .. M.DISABLED .. "=true"
   end
   if not ctx.home then

@@ -118,7 +118,7 @@ function M.new(ctx, role, name)
   end
   local f = setmetatable({
     ctx = ctx, url = ctx.metadata_url, role = role or ctx.env(M.ROLE),
-    token_required = ctx.env(M.IMDSV1_DISABLED) == "true",
+    token_required = ctx.flag(M.IMDSV1_DISABLED),
     what = name or "ECS RAM role",
   }, Fetcher)
   local provider = refreshing.new(function() return f:fetch() end, ctx, f.what)
@@ -128,7 +128,7 @@ end
 
 --- The last source of the default chain; nil and a reason when turned off.
 function M.detect(ctx)
-  if ctx.env(M.DISABLED) == "true" then
+  if ctx.flag(M.DISABLED) then
     return nil, "turned off by " .. M.DISABLED .. "=true"
   end
   return M.new(ctx)

@@ -124,8 +124,8 @@ function Refreshing:wait()
     return nil
   end
   local cur = self.current
-  if valid(cur, self.ctx.now()) then
-    return cur
+  if cur and (self.last_error == nil or valid(cur, self.ctx.now())) then
+    return cur -- what the refresh brought (or kept)
   end
   return nil, self.last_error or unavailable(self.name, "no credentials")
 end

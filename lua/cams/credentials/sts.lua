@@ -32,7 +32,7 @@ function M.endpoint(ctx, region)
   if not region then
     return endpoint.parse(M.DEFAULT_HOST, false)
   end
-  local prefix = ctx.env(M.ENV_VPC) == "true" and "sts-vpc." or "sts."
+  local prefix = ctx.flag(M.ENV_VPC) and "sts-vpc." or "sts."
   local parsed = endpoint.parse(prefix .. region .. ".aliyuncs.com", false)
   if not parsed then
     return nil, "STS region '" .. tostring(region) .. "' is not a region id"
