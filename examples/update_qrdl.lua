@@ -1,6 +1,8 @@
 -- Updates the prefilled message of one WhatsApp message QR code and prints the result.
 --
 --   export ALIBABA_CLOUD_ACCESS_KEY_ID=... ALIBABA_CLOUD_ACCESS_KEY_SECRET=...
+--   (or keep them in ~/.aliyun/config.json, ~/.alibabacloud/credentials, ...: see the
+--   README's "Credentials")
 --   lua5.4 examples/update_qrdl.lua 8615800000000 D9II3xxx "Hello from lua-cams" SVG
 --
 -- Caution: after an update the original QR code no longer opens the chat.

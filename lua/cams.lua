@@ -82,9 +82,6 @@ end
 -- Options of cams.new
 
 local OPTIONS = {
-  access_key_id = credentials.check,
-  access_key_secret = credentials.check,
-  security_token = credentials.check,
   region = check_region,
   endpoint = function(v, name)
     if type(v) ~= "string" then
@@ -122,11 +119,24 @@ local OPTIONS = {
   transport = function(v, name)
     return one_of(v, name, { "auto", "curl", "ngx" })
   end,
+  proxy = function(v, name)
+    if v ~= false and (type(v) ~= "string" or v:find("[%c%s]")) then
+      return format("%s must be a proxy URL (string without spaces) or false", name)
+    end
+  end,
+  no_proxy = function(v, name)
+    if type(v) ~= "string" or v:find("[%c]") then
+      return format("%s must be a string of comma-separated hosts", name)
+    end
+  end,
 }
 OPTIONS.connect_timeout = OPTIONS.timeout
 OPTIONS.deadline = OPTIONS.timeout
 OPTIONS.retry_base_delay = OPTIONS.timeout
 OPTIONS.retry_max_delay = OPTIONS.timeout
+for name, check in pairs(credentials.OPTIONS) do
+  OPTIONS[name] = check
+end
 
 local OPTION_NAMES = {}
 for name in pairs(OPTIONS) do
@@ -188,9 +198,10 @@ end
 
 function Client.__tostring(self)
   local p = private[self]
+  local creds = p and p.credentials:peek()
   return format("cams.client{endpoint=%s, region=%s, access_key_id=%s, signature=%s}",
-    tostring(self.endpoint), tostring(self.region), credentials.mask(p and p.id),
-    tostring(self.signature))
+    tostring(self.endpoint), tostring(self.region),
+    credentials.mask(creds and creds.access_key_id), tostring(self.signature))
 end
 
 --- Create a client. Every option is optional; see the README for the list.
@@ -215,20 +226,38 @@ function M.new(opts)
     end
   end
   local getenv = M._getenv
+  local allow_http = opts.allow_http == true
 
-  local creds, err = credentials.resolve(opts, getenv)
-  if not creds then
+  local ok, core = pcall(require, "cams.core")
+  if not ok or type(core) ~= "table" then
+    return fail("the C module cams.core could not be loaded: " .. tostring(core),
+      "Core.Unavailable")
+  end
+
+  -- settings of the HTTP transports; ca_file is added below, before any request
+  local http = { timeout = opts.timeout or 10, connect_timeout = opts.connect_timeout or 5 }
+  http.proxy, http.no_proxy = curl_transport.proxy_settings(opts, getenv)
+  local provider, err = credentials.new(opts, {
+    getenv = getenv, core = core, user_agent = USER_AGENT, allow_http = allow_http,
+    http = http,
+    transport = function(settings) return curl_transport.new(core, settings) end,
+  })
+  if not provider then
     return nil, err
   end
 
   local region = opts.region
   if region == nil then
+    local from = ENV_REGION
     region = getenv(ENV_REGION)
     if region == "" then
       region = nil
     end
+    if region == nil then
+      region, from = provider.region(), "region_id of the aliyun CLI profile"
+    end
     if region ~= nil then
-      msg = check_region(region, ENV_REGION)
+      msg = check_region(region, from)
       if msg then
         return fail(msg)
       end
@@ -237,7 +266,6 @@ function M.new(opts)
     end
   end
 
-  local allow_http = opts.allow_http == true
   local ep, source = opts.endpoint, "endpoint"
   if ep == nil then
     ep, source = getenv(ENV_ENDPOINT), ENV_ENDPOINT
@@ -269,16 +297,12 @@ function M.new(opts)
     end
   end
 
+  http.ca_file = ca_file
+
   local transport = opts.transport or "auto"
   if transport == "ngx" then
     return fail("transport 'ngx' is not available in this version; use 'auto' or 'curl'",
       "NotSupported")
-  end
-
-  local ok, core = pcall(require, "cams.core")
-  if not ok or type(core) ~= "table" then
-    return fail("the C module cams.core could not be loaded: " .. tostring(core),
-      "Core.Unavailable")
   end
 
   local signature = opts.signature or "v3"
@@ -298,34 +322,22 @@ function M.new(opts)
     qps = opts.qps,
     ca_file = ca_file,
     transport = transport,
-    credentials_source = creds.source,
+    credentials_source = provider.source,
   }, Client)
   private[client] = {
     core = core,
     algorithm = ALGORITHMS[signature],
-    id = creds.access_key_id,
-    secret = creds.access_key_secret,
-    token = creds.security_token,
+    credentials = provider,
+    transport = curl_transport.new(core, http),
+    clock = clock.new(core),
+    limiter = ratelimit.new(),
   }
-  private[client].transport = curl_transport.new(core, client)
-  private[client].clock = clock.new(core)
-  private[client].limiter = ratelimit.new()
   return client
 end
 
--- Replace any occurrence of the client's secrets in a message.
-local function scrub(p, s)
-  s = tostring(s)
-  for _, secret in ipairs{ p.secret, p.token } do
-    if secret and #secret > 0 then
-      local i = s:find(secret, 1, true)
-      while i do
-        s = s:sub(1, i - 1) .. "****" .. s:sub(i + #secret)
-        i = s:find(secret, i + 4, true)
-      end
-    end
-  end
-  return s
+-- Replace any occurrence of the credentials' secrets in a message.
+local function scrub(creds, s)
+  return errors.scrub(s, { creds.access_key_secret, creds.security_token })
 end
 
 -- Options of call and of the typed helpers.
@@ -412,6 +424,11 @@ end
 
 -- Sign and send one request; returns the body table or nil, err.
 local function perform(self, p, action, params, version, o, timeout)
+  local creds, cerr = p.credentials:get()
+  if not creds then
+    return nil, cerr
+  end
+  self.credentials_source = p.credentials.source
   local ok, req = pcall(p.core.sign, {
     algorithm = p.algorithm,
     method = o.method or "POST",
@@ -421,13 +438,13 @@ local function perform(self, p, action, params, version, o, timeout)
     version = version,
     params = params,
     params_in = o.params_in or "body",
-    access_key_id = p.id,
-    access_key_secret = p.secret,
-    security_token = p.token,
+    access_key_id = creds.access_key_id,
+    access_key_secret = creds.access_key_secret,
+    security_token = creds.security_token,
     headers = o.headers,
   })
   if not ok or type(req) ~= "table" then
-    return fail("the request could not be signed: " .. scrub(p, req), nil, action)
+    return fail("the request could not be signed: " .. scrub(creds, req), nil, action)
   end
 
   local headers = req.headers or {}
@@ -442,7 +459,7 @@ local function perform(self, p, action, params, version, o, timeout)
     timeout = timeout,
   }
   if status == nil then
-    return nil, errors.from_transport(action, rheaders, body and scrub(p, body))
+    return nil, errors.from_transport(action, rheaders, body and scrub(creds, body))
   end
   status = tonumber(status)
   if not status then
@@ -517,7 +534,9 @@ end
 
 --- Close the kept-alive connection (a new one is opened on the next call).
 function Client:close()
-  private_of(self, "close").transport:close()
+  local p = private_of(self, "close")
+  p.transport:close()
+  p.credentials:close()
   return true
 end
 Client.__close = Client.close

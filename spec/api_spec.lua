@@ -259,6 +259,7 @@ describe("cams (Lua layer)", function()
     end)
 
     it("reports missing credentials with the options and variables tried", function()
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
       local c, err = cams.new()
       assert.is_nil(c)
       assert.equals("MissingCredentials", err.code)
@@ -266,6 +267,7 @@ describe("cams (Lua layer)", function()
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN" } do
         assert.is_true(contains(err.message, name), name)
       end
+      assert.equals(0, calls.http)
       env.ALIBABA_CLOUD_ACCESS_KEY_ID = KEY_ID
       c, err = cams.new()
       assert.is_nil(c)
@@ -290,8 +292,53 @@ describe("cams (Lua layer)", function()
       rejects({ security_token = "" }, "security_token", "empty")
       env.ALIBABA_CLOUD_ACCESS_KEY_ID = KEY_ID
       env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = SECRET .. " "
-      err = rejects_raw(nil, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-      assert.is_false(contains(err.message, SECRET))
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
+      local c
+      c, err = cams.new()
+      assert.is_nil(c)
+      assert.equals("MissingCredentials", err.code)
+      assert.is_true(contains(err.message, "ALIBABA_CLOUD_ACCESS_KEY_SECRET must not contain"))
+      assert.is_false(contains(tostring(err), SECRET))
+    end)
+
+    it("decides the proxy itself and hands it to libcurl", function()
+      local function proxy_of(opts)
+        local c = new_ok(opts)
+        assert(c:call("ListPhoneMessageQrdl", { PhoneNumber = "1" }))
+        return calls.http_opts.proxy, calls.http_opts.noproxy
+      end
+      -- none: "" also stops libcurl from reading proxy variables on its own
+      assert.same({ "" }, { proxy_of() })
+      env.https_proxy = "http://lower.test:3128"
+      assert.same({ "http://lower.test:3128" }, { proxy_of() })
+      env.HTTPS_PROXY = "http://proxy.test:3128"
+      env.NO_PROXY = "localhost,.internal"
+      assert.same({ "http://proxy.test:3128", "localhost,.internal" }, { proxy_of() })
+      assert.same({ "http://opt.test:8080", "example.com" },
+        { proxy_of{ proxy = "http://opt.test:8080", no_proxy = "example.com" } })
+      assert.same({ "", "localhost,.internal" }, { proxy_of{ proxy = false } })
+      rejects({ proxy = 3128 }, "proxy")
+      rejects({ proxy = "http://a b" }, "proxy")
+      rejects({ no_proxy = true }, "no_proxy")
+    end)
+
+    it("takes the region from the aliyun CLI profile when none is given", function()
+      local home = require("spec.support.tmphome").new()
+      env.HOME = home.path
+      home:write(".aliyun/config.json", [[{"current":"p","profiles":[{"name":"p","mode":"AK",]]
+        .. [["access_key_id":"id","access_key_secret":"s","region_id":"cn-shanghai"}]}]])
+      local ok, err = pcall(function()
+        assert.equals("cn-shanghai", new_ok().region)
+        assert.equals("cn-shanghai", assert(cams.new()).region) -- keys from the profile too
+        env.ALIBABA_CLOUD_REGION_ID = "eu-central-1"
+        assert.equals("eu-central-1", new_ok().region)
+        assert.equals("ap-southeast-1", new_ok{ region = "ap-southeast-1" }.region)
+        env.ALIBABA_CLOUD_REGION_ID = nil
+        home:write(".aliyun/config.json", [[{"profiles":[{"name":"default","region_id":"Bad Region"}]}]])
+        rejects(nil, "region_id of the aliyun CLI profile")
+      end)
+      home:remove()
+      assert(ok, err)
     end)
 
     it("names an unknown option and suggests the closest one", function()
@@ -812,6 +859,7 @@ describe("cams (Lua layer)", function()
     local args = { phone_number = "1", qrdl_code = "q", prefilled_message = "m", generate_qr_image = "SVG" }
 
     it("is built from the environment on first use and cached", function()
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
       local res, err = cams.update_qrdl(args)
       assert.is_nil(res)
       assert.equals("MissingCredentials", err.code)

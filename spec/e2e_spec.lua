@@ -162,7 +162,8 @@ describe("UpdatePhoneMessageQrdl end to end", function()
     end)
 
     it("cams.update_qrdl reports missing credentials without a network call", function()
-      local res, err = with_env({ ALIBABA_CLOUD_ENDPOINT = m.endpoint, CAMS_CA_FILE = m.ca_file },
+      local res, err = with_env({ ALIBABA_CLOUD_ENDPOINT = m.endpoint, CAMS_CA_FILE = m.ca_file,
+                                  ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true" },
         function() return cams.update_qrdl(args) end)
       assert.is_nil(res)
       assert.equals("MissingCredentials", err.code)
@@ -220,6 +221,15 @@ describe("UpdatePhoneMessageQrdl end to end", function()
       local _, err = update(c)
       assert.equals("Transport.Connect", err.code)
       assert.is_true(err.retryable)
+    end)
+
+    it("sends through the proxy option unless no_proxy names the host", function()
+      local dead_proxy = "http://127.0.0.1:1" -- nothing listens: a used proxy shows as refused
+      local _, err = update(client{ proxy = dead_proxy, connect_timeout = 2 })
+      assert.equals("Transport.Connect", err.code)
+      assert.equals(0, m:request_count())
+      assert.equals("OK", assert(update(client{ proxy = dead_proxy, no_proxy = "127.0.0.1" })).Code)
+      assert.equals("OK", assert(update(client{ proxy = false })).Code)
     end)
   end)
 

@@ -657,6 +657,84 @@ describe("mock server", function()
     assert.equals(200, (send(m, req))) -- nonce memory and fault queue are cleared
     assert.equals(1, #m:requests())
   end)
+
+  describe("STS", function()
+    local ROLE = { RoleArn = "acs:ram::123456789012:role/r", RoleSessionName = "s1" }
+
+    it("issues unique temporary credentials with AssumeRole (version 2015-04-01)", function()
+      local status, body, _, raw = send(m, v2_req(m, { action = "AssumeRole", version = "2015-04-01",
+                                                       params = ROLE }))
+      assert.equals(200, status, raw)
+      assert.matches('^{"RequestId":"[%x%-]+","AssumedRoleUser":{"Arn":"acs:ram::123456789012:'
+        .. 'role/r/s1","AssumedRoleId":"%d+:s1"},"Credentials":{"SecurityToken":"CAIS[^"]+",'
+        .. '"AccessKeyId":"STS%.0001%x+","AccessKeySecret":"%x+","Expiration":"[%dT:Z-]+"}}$', raw)
+      local exp = verify.parse_date(body.Credentials.Expiration)
+      assert.is_true(math.abs(exp - os.time() - 3600) < 5)
+      m:credentials{ duration = 1200 }
+      local _, again = send(m, v2_req(m, { action = "AssumeRole", version = "2015-04-01",
+                                           params = ROLE }))
+      assert.matches("^STS%.0002", again.Credentials.AccessKeyId)
+      assert.is_true(math.abs(verify.parse_date(again.Credentials.Expiration) - os.time() - 1200) < 5)
+      -- the issued key signs CAMS calls
+      local c = again.Credentials
+      status = send(m, v3_req(m, { id = c.AccessKeyId, secret = c.AccessKeySecret,
+                                   token = c.SecurityToken }))
+      assert.equals(200, status)
+    end)
+
+    it("checks the version of each action", function()
+      local _, body = send(m, v2_req(m, { action = "AssumeRole", params = ROLE }))
+      assert.equals("InvalidVersion", body.Code)
+      _, body = send(m, v2_req(m, { version = "2015-04-01" }))
+      assert.equals("InvalidVersion", body.Code)
+    end)
+
+    it("keeps its fault queue apart from the CAMS one", function()
+      m:fail_sts("ServiceUnavailable")
+      assert.equals(200, (send(m, v3_req(m))))
+      local status = send(m, v2_req(m, { action = "AssumeRole", version = "2015-04-01",
+                                         params = ROLE }))
+      assert.equals(503, status)
+    end)
+  end)
+
+  describe("ECS metadata", function()
+    local function get(path, headers)
+      local chunks = {}
+      local _, status = http.request{ url = m.http_endpoint .. path, headers = headers,
+                                      sink = ltn12.sink.table(chunks) }
+      return status, table.concat(chunks)
+    end
+
+    it("serves the role and its credentials on the plain-HTTP port only", function()
+      local status, role = get("/latest/meta-data/ram/security-credentials/")
+      assert.equals(200, status)
+      assert.equals("EcsRamRoleMock", role)
+      local _, raw = get("/latest/meta-data/ram/security-credentials/EcsRamRoleMock")
+      local c = cjson.decode(raw)
+      assert.equals("Success", c.Code)
+      assert.matches("^STS%.0001", c.AccessKeyId)
+      local https_status = send(m, { method = "GET", path = "/latest/api/token" })
+      assert.equals(404, https_status)
+      m:fail_metadata()
+      assert.equals(500, (get("/latest/meta-data/ram/security-credentials/")))
+    end)
+
+    it("requires a session token when told to", function()
+      m:credentials{ metadata_token = "required" }
+      assert.equals(401, (get("/latest/meta-data/ram/security-credentials/")))
+      local chunks = {}
+      local _, status = http.request{ url = m.http_endpoint .. "/latest/api/token", method = "PUT",
+        headers = { ["x-aliyun-ecs-metadata-token-ttl-seconds"] = "60" },
+        sink = ltn12.sink.table(chunks) }
+      assert.equals(200, status)
+      local token = table.concat(chunks)
+      assert.equals(200, (get("/latest/meta-data/ram/security-credentials/",
+        { ["x-aliyun-ecs-metadata-token"] = token })))
+      assert.equals(401, (get("/latest/meta-data/ram/security-credentials/",
+        { ["x-aliyun-ecs-metadata-token"] = "forged" })))
+    end)
+  end)
 end)
 
 describe("mock launcher", function()

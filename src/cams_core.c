@@ -1,7 +1,11 @@
 /* Lua binding of the C core: cams.core.sign, cams.core.http and small helpers.
    The only file that includes Lua headers. */
+#define _POSIX_C_SOURCE 200809L /* stat */
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -205,6 +209,8 @@ static int l_http_new(lua_State *L) {
   o.timeout_ms = (long)(timeout * 1000 + 0.5);
   o.ca_file = opt_string(L, 1, "ca_file", NULL);
   o.user_agent = opt_string(L, 1, "user_agent", USER_AGENT " " LIBCURL_VERSION);
+  o.proxy = opt_string(L, 1, "proxy", NULL);
+  o.noproxy = opt_string(L, 1, "noproxy", NULL);
 
   h = lua_newuserdata(L, sizeof *h);
   h->http = NULL;
@@ -383,6 +389,20 @@ static int l_sleep(lua_State *L) {
   return 0;
 }
 
+/* Permission bits of a file (e.g. 0600), or nil and the reason: lets the Lua layer warn
+   about credential files that group or others can read. */
+static int l_file_mode(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(errno));
+    return 2;
+  }
+  lua_pushinteger(L, (lua_Integer)(st.st_mode & 07777));
+  return 1;
+}
+
 static const luaL_Reg http_methods[] = {
     {"request", l_http_request}, {"close", l_http_close}, {NULL, NULL}};
 
@@ -394,6 +414,7 @@ static const luaL_Reg functions[] = {{"http", l_http_new},
                                      {"random", l_random},
                                      {"monotonic", l_monotonic},
                                      {"sleep", l_sleep},
+                                     {"file_mode", l_file_mode},
                                      {NULL, NULL}};
 
 int luaopen_cams_core(lua_State *L);

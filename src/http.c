@@ -78,6 +78,8 @@ cams_http *cams_http_new(const cams_http_opts *o) {
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
   if (o->user_agent) curl_easy_setopt(c, CURLOPT_USERAGENT, o->user_agent);
+  if (o->proxy) curl_easy_setopt(c, CURLOPT_PROXY, o->proxy);
+  if (o->noproxy) curl_easy_setopt(c, CURLOPT_NOPROXY, o->noproxy);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   return h;

@@ -13,6 +13,8 @@ typedef struct {
   long timeout_ms;
   const char *ca_file; /* NULL: the system trust store */
   const char *user_agent;
+  const char *proxy;   /* NULL: libcurl's own choice from the environment; "": no proxy */
+  const char *noproxy; /* NULL: libcurl reads NO_PROXY; otherwise hosts that bypass the proxy */
 } cams_http_opts;
 
 typedef struct {

@@ -120,6 +120,22 @@ function M.snippet(raw, n)
   return s
 end
 
+--- `s` with every occurrence of each non-empty string in `secrets` replaced
+-- by "****" (for messages that may echo a request back).
+function M.scrub(s, secrets)
+  s = tostring(s)
+  for _, secret in pairs(secrets) do
+    if type(secret) == "string" and #secret > 0 then
+      local i = s:find(secret, 1, true)
+      while i do
+        s = s:sub(1, i - 1) .. "****" .. s:sub(i + #secret)
+        i = s:find(secret, i + 4, true)
+      end
+    end
+  end
+  return s
+end
+
 --- Error for an HTTP response that is not a success.
 -- `body` is the decoded JSON object or nil; `raw` the raw body; `headers`
 -- the response headers (lowercase names) or nil.

@@ -6,6 +6,7 @@
 --   local m = mock.start{ workers = 1 }
 --   -- m.endpoint, m.http_endpoint, m.https_port, m.http_port, m.ca_file, m.prefix, m.pid
 --   m:fail("System.LimitControl", 2)  -- the next 2 verified API requests get that error
+--   m:credentials{ duration = 1200 }   -- STS and ECS metadata settings; m:fail_sts(), m:fail_metadata()
 --   m:request_count(); m:last_request(); m:requests(); m:reset(); m:stop()
 local socket = require "socket"
 local http = require "socket.http"
@@ -232,6 +233,33 @@ function Mock:fail(code, times)
   return self:control("fail", { code = code, times = times or 1 }).queued
 end
 
+-- The next `times` (default 1) STS calls (AssumeRole, AssumeRoleWithOIDC) answer with `code`
+-- (default "InternalError"; any code or fault that m:fail takes). CAMS calls are not affected.
+function Mock:fail_sts(code, times)
+  return self:control("fail_sts", { code = code or "InternalError", times = times or 1 }).queued
+end
+
+-- The next `times` (default 1) GET requests to the metadata paths answer HTTP 500.
+function Mock:fail_metadata(times)
+  return self:control("fail_metadata", { times = times or 1 }).queued
+end
+
+-- Settings of the temporary credentials the mock issues (reset restores the defaults):
+--   duration        lifetime in seconds (0: DurationSeconds of the request, 6 h for metadata)
+--   time_offset     seconds added to the mock's clock when issuing and checking expiry, so
+--                   that a test with a fake clock can move both forward
+--   metadata_role   the RAM role of the "instance" ("" for none)
+--   metadata_token  "optional", "required" (GET without a valid token: 401) or
+--                   "unsupported" (PUT /latest/api/token: 404)
+--   oidc_token      the token AssumeRoleWithOIDC accepts
+-- Returns the settings in force. Issued credentials: AccessKeyId "STS.<n><hex>" with a
+-- counter n, so that tests can tell a refresh from a reuse; requests signed with them are
+-- verified like those of the fixed keys and refused once expired
+-- (InvalidSecurityToken.Expired).
+function Mock:credentials(settings)
+  return self:control("credentials", settings)
+end
+
 -- The next `times` (default 1) verified API requests wait `seconds` before answering.
 function Mock:delay(seconds, times)
   return self:control("delay", { seconds = seconds, times = times or 1 }).queued
@@ -252,6 +280,7 @@ end
 
 -- {method=, uri=, headers= (lowercase names), body=, action=, params=, signature_version=,
 --  access_key_id=, request_id=, status=, code=, time=} of the last API request, or nil.
+-- STS calls are recorded with their action; metadata requests with action "Metadata".
 function Mock:last_request()
   return decode_record(self:control("last"))
 end

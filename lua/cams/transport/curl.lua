@@ -8,7 +8,8 @@
 local Transport = {}
 Transport.__index = Transport
 
---- `settings`: connect_timeout, timeout (seconds), ca_file.
+--- `settings`: connect_timeout, timeout (seconds), ca_file, proxy ("" for
+-- none), no_proxy.
 function Transport.new(core, settings)
   return setmetatable({ core = core, settings = settings, handle = nil }, Transport)
 end
@@ -20,6 +21,8 @@ function Transport:request(req)
       connect_timeout = self.settings.connect_timeout,
       timeout = self.settings.timeout,
       ca_file = self.settings.ca_file,
+      proxy = self.settings.proxy,
+      noproxy = self.settings.no_proxy,
     })
     if not ok then
       return nil, "Transport.Error", tostring(handle)
@@ -31,6 +34,23 @@ function Transport:request(req)
     return nil, "Transport.Error", tostring(status)
   end
   return status, headers, body
+end
+
+--- The proxy of a client, decided here rather than by libcurl's own lookup:
+-- the `proxy` option (false: none), else HTTPS_PROXY or https_proxy; the
+-- hosts that bypass it: the `no_proxy` option, else NO_PROXY or no_proxy.
+-- Returns proxy ("" when none, which also stops libcurl from reading the
+-- environment itself) and no_proxy (or nil).
+function Transport.proxy_settings(opts, getenv)
+  local function env(name)
+    local v = getenv(name)
+    return v ~= "" and v or nil
+  end
+  local proxy = opts.proxy
+  if proxy == nil then
+    proxy = env("HTTPS_PROXY") or env("https_proxy")
+  end
+  return proxy or "", opts.no_proxy or env("NO_PROXY") or env("no_proxy")
 end
 
 function Transport:close()

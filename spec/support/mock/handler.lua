@@ -1,8 +1,11 @@
 -- Request handling of the mock CAMS server (nginx + Lua module). `api` serves the CAMS
--- RPC API at every path; `control` serves /__mock/* for the test launcher.
+-- RPC API, the STS actions AssumeRole and AssumeRoleWithOIDC at every path, and (on the
+-- plain-HTTP port) the ECS instance metadata paths under /latest/; `control` serves
+-- /__mock/* for the test launcher.
 --
 -- State lives in shared dicts so that every worker agrees:
---   cams_state   request counter, recorded requests, fault queue, stored QR codes
+--   cams_state   request counter, recorded requests, fault queues, stored QR codes,
+--                issued temporary credentials, credential settings (/__mock/credentials)
 --   cams_nonces  signature nonces seen in the last 15 minutes
 --   cams_config  settings made at start or through /__mock/config (kept by reset)
 -- luacheck: globals ngx
@@ -16,10 +19,40 @@ local M = {}
 M.HISTORY = 200     -- recorded requests kept for /__mock/requests
 M.NONCE_TTL = 15 * 60
 M.DEFAULT_HOST = "cams.ap-southeast-1.aliyuncs.com"
+M.STS_VERSION = "2015-04-01"
+
+-- Defaults of the credential settings (m:credentials{...}; reset restores them).
+M.CREDENTIAL_DEFAULTS = {
+  duration = 0,                 -- lifetime of issued credentials; 0: as requested (STS) / 6 h
+  time_offset = 0,              -- seconds added to the clock for issuing and expiry checks
+  metadata_role = "EcsRamRoleMock",  -- role the metadata service reports ("" for none)
+  metadata_token = "optional",  -- "optional", "required" or "unsupported" (PUT answers 404)
+  oidc_token = "mock-oidc-token",    -- the OIDC token AssumeRoleWithOIDC accepts
+}
 
 local function dict(name)
   return ngx.shared[name] or error("lua_shared_dict " .. name .. " is not configured")
 end
+
+local function setting(name)
+  local v = dict("cams_state"):get("conf:" .. name)
+  if v == nil then return M.CREDENTIAL_DEFAULTS[name] end
+  return v
+end
+
+-- The mock's clock for temporary credentials (shifted by time_offset).
+local function mock_now()
+  return ngx.now() + setting("time_offset")
+end
+
+-- Access keys the signature checks accept: the fixed ones of verify.lua and the temporary
+-- ones this mock issued ({secret=, token=, expiration=}).
+local known_credentials = setmetatable({}, { __index = function(_, id)
+  local c = verify.CREDENTIALS[id]
+  if c then return c end
+  local s = type(id) == "string" and dict("cams_state"):get("cred:" .. id)
+  return s and cjson.decode(s) or nil
+end })
 
 ---------------------------------------------------------------------------------------
 -- Ordered JSON (responses keep the documented key order; "/" is not escaped)
@@ -189,6 +222,14 @@ local function send_error(ctx, status, code, message, extra)
   return send(ctx, status, to_json(obj(list)), code)
 end
 
+local function send_text(ctx, status, text)
+  record(ctx, status, tostring(status))
+  ngx.status = status
+  ngx.header["Content-Type"] = "text/plain"
+  ngx.print(text)
+  return ngx.exit(status)
+end
+
 local function send_ok(ctx, data)
   local list = {
     { "AccessDeniedDetail", "None" },
@@ -293,6 +334,57 @@ end
 
 local IMAGE = { PNG = true, SVG = true }
 
+-- Temporary credentials with unique ids (the counter shows refreshes), stored so that the
+-- signature checks accept them until they expire.
+local function issue(duration)
+  local state = dict("cams_state")
+  local n = state:incr("issued", 1, 0)
+  local id = string.format("STS.%04d%s", n, verify.hex(rand.bytes(6)))
+  local secret = verify.hex(rand.bytes(16))
+  local token = "CAIS" .. verify.base64(rand.bytes(48))
+  local expiration = math.floor(mock_now()) + duration
+  state:set("cred:" .. id, cjson.encode({ secret = secret, token = token,
+                                         expiration = expiration }))
+  return id, secret, token, verify.format_date(expiration)
+end
+
+local function sts_body(ctx, p, requested)
+  local duration = setting("duration")
+  if duration <= 0 then duration = requested end
+  local id, secret, token, expiration = issue(duration)
+  local session = p.RoleSessionName or "session"
+  return obj({
+    { "RequestId", ctx.request_id },
+    { "AssumedRoleUser", obj({
+      { "Arn", p.RoleArn .. "/" .. session },
+      { "AssumedRoleId", "300794000000000000:" .. session },
+    }) },
+    { "Credentials", obj({
+      { "SecurityToken", token },
+      { "AccessKeyId", id },
+      { "AccessKeySecret", secret },
+      { "Expiration", expiration },
+    }) },
+  })
+end
+
+local function sts_checks(p)
+  local duration = tonumber(p.DurationSeconds or "3600")
+  if not duration or duration < 900 or duration > 43200 then
+    return nil, 400, "InvalidParameter.DurationSeconds",
+      "The Min/Max value of DurationSeconds is 15min/12hr."
+  end
+  if not p.RoleArn:match("^acs:ram::%d+:role/[%w._-]+$") then
+    return nil, 400, "InvalidParameter.RoleArn", "The parameter RoleArn is wrongly formed."
+  end
+  if not p.RoleSessionName:match("^[%w._@-]+$") or #p.RoleSessionName < 2
+    or #p.RoleSessionName > 64 then
+    return nil, 400, "InvalidParameter.RoleSessionName",
+      "The parameter RoleSessionName is wrongly formed."
+  end
+  return duration
+end
+
 M.actions = {
   CreatePhoneMessageQrdl = {
     params = {
@@ -350,6 +442,42 @@ M.actions = {
       return nil
     end,
   },
+  -- STS: `body` actions return the whole response body (STS answers carry no Code).
+  AssumeRole = {
+    version = M.STS_VERSION, sts = true, body = true,
+    params = {
+      { "RoleArn", required = true },
+      { "RoleSessionName", required = true },
+      { "DurationSeconds" }, { "Policy" }, { "ExternalId" },
+    },
+    run = function(p, ctx)
+      local duration, status, code, message = sts_checks(p)
+      if not duration then return nil, status, code, message end
+      return sts_body(ctx, p, duration)
+    end,
+  },
+  AssumeRoleWithOIDC = {
+    version = M.STS_VERSION, sts = true, body = true, anonymous = true,
+    params = {
+      { "RoleArn", required = true },
+      { "OIDCProviderArn", required = true },
+      { "OIDCToken", required = true },
+      { "RoleSessionName", required = true },
+      { "DurationSeconds" }, { "Policy" },
+    },
+    run = function(p, ctx)
+      local duration, status, code, message = sts_checks(p)
+      if not duration then return nil, status, code, message end
+      if not p.OIDCProviderArn:match("^acs:ram::%d+:oidc%-provider/[%w._-]+$") then
+        return nil, 400, "InvalidParameter.OIDCProviderArn",
+          "The parameter OIDCProviderArn is wrongly formed."
+      end
+      if p.OIDCToken ~= setting("oidc_token") then
+        return nil, 400, "AuthenticationFail.OIDCToken.Invalid", "The OIDC token is invalid."
+      end
+      return sts_body(ctx, p, duration)
+    end,
+  },
 }
 
 local function validate(def, params)
@@ -381,45 +509,125 @@ local function over_limit(ctx)
   return n and n > qps
 end
 
+---------------------------------------------------------------------------------------
+-- ECS instance metadata (plain-HTTP port only)
+
+M.METADATA_CREDENTIALS = "/latest/meta-data/ram/security-credentials/"
+
+local function metadata(ctx)
+  local state = dict("cams_state")
+  ctx.action = "Metadata"
+  if ngx.var.scheme ~= "http" then return send_text(ctx, 404, "Not Found") end
+  local mode = setting("metadata_token")
+  if ctx.path == "/latest/api/token" then
+    if ctx.method ~= "PUT" then return send_text(ctx, 405, "Method Not Allowed") end
+    if mode == "unsupported" then return send_text(ctx, 404, "Not Found") end
+    local ttl = tonumber(ctx.headers["x-aliyun-ecs-metadata-token-ttl-seconds"])
+    if not ttl or ttl < 1 or ttl > 21600 then return send_text(ctx, 400, "Bad Request") end
+    local token = verify.hex(rand.bytes(16))
+    state:set("mdtoken:" .. token, true, ttl)
+    return send_text(ctx, 200, token)
+  end
+  if ctx.method ~= "GET" then return send_text(ctx, 405, "Method Not Allowed") end
+  if mode == "required" then
+    local token = ctx.headers["x-aliyun-ecs-metadata-token"]
+    if type(token) ~= "string" or not state:get("mdtoken:" .. token) then
+      return send_text(ctx, 401, "Unauthorized")
+    end
+  end
+  if state:lpop("metadata_faults") then return send_text(ctx, 500, "Internal Server Error") end
+  local role = setting("metadata_role")
+  if ctx.path == M.METADATA_CREDENTIALS then
+    if role == "" then return send_text(ctx, 404, "Not Found") end
+    return send_text(ctx, 200, role)
+  end
+  if role == "" or ctx.path ~= M.METADATA_CREDENTIALS .. role then
+    return send_text(ctx, 404, "Not Found")
+  end
+  local duration = setting("duration")
+  if duration <= 0 then duration = 6 * 3600 end
+  local id, secret, token, expiration = issue(duration)
+  record(ctx, 200, "Success")
+  ngx.status = 200
+  ngx.header["Content-Type"] = "text/plain"
+  ngx.print(to_json(obj({
+    { "AccessKeyId", id }, { "AccessKeySecret", secret }, { "Expiration", expiration },
+    { "SecurityToken", token }, { "LastUpdated", verify.format_date(mock_now()) },
+    { "Code", "Success" },
+  })))
+  return ngx.exit(200)
+end
+
+-- AssumeRoleWithOIDC needs no signature: only the RPC system parameters are checked.
+local function check_anonymous(ctx, def)
+  local all = verify.pairs_to_map(verify.parse_form(ctx.query))
+  for k, v in pairs(verify.pairs_to_map(verify.parse_form(ctx.body))) do all[k] = v end
+  if all.Version ~= def.version then
+    return nil, "InvalidVersion", "Specified parameter Version is not valid.", 400
+  end
+  if not all.Timestamp then
+    return nil, "MissingParameter", "The input parameter \"Timestamp\" that is mandatory for "
+      .. "processing this request is not supplied.", 400
+  end
+  local ok, code, message, status = verify.check_date(all.Timestamp, ngx.now(),
+    dict("cams_config"):get("max_skew"))
+  if not ok then return nil, code, message, status end
+  return true
+end
+
 function M.api()
   local ctx = new_ctx()
   local state = dict("cams_state")
   ctx.n = state:incr("count", 1, 0)
+  if ctx.path:sub(1, 8) == "/latest/" then return metadata(ctx) end
 
   ctx.kind = scheme(ctx)
   ctx.action, ctx.params = unverified_params(ctx, ctx.kind)
+  local def = M.actions[ctx.action]
 
-  local req = { method = ctx.method, path = ctx.path, query = ctx.query,
-                headers = ctx.headers, body = ctx.body }
-  local opts = { now = ngx.now(), version = verify.API_VERSION,
-                 max_skew = dict("cams_config"):get("max_skew") }
-  local info, code, message, status, detail
-  if ctx.kind == "v3" then
-    info, code, message, status, detail = verify.v3(req, opts)
+  if def and def.anonymous then
+    ctx.kind = "anonymous"
+    local ok, code, message, status = check_anonymous(ctx, def)
+    if not ok then return send_error(ctx, status, code, message) end
   else
-    info, code, message, status, detail = verify.v2(req, opts)
-  end
-  if not info then
-    if detail and detail.canonical_request then
-      ngx.log(ngx.WARN, "signature mismatch; server canonical request:\n",
-        detail.canonical_request)
+    local req = { method = ctx.method, path = ctx.path, query = ctx.query,
+                  headers = ctx.headers, body = ctx.body }
+    local opts = { now = ngx.now(), version = def and def.version or verify.API_VERSION,
+                   max_skew = dict("cams_config"):get("max_skew"),
+                   credentials = known_credentials }
+    local info, code, message, status, detail
+    if ctx.kind == "v3" then
+      info, code, message, status, detail = verify.v3(req, opts)
+    else
+      info, code, message, status, detail = verify.v2(req, opts)
     end
-    return send_error(ctx, status, code, message)
-  end
-  ctx.access_key_id, ctx.action, ctx.params = info.access_key_id, info.action, info.params
+    if not info then
+      if detail and detail.canonical_request then
+        ngx.log(ngx.WARN, "signature mismatch; server canonical request:\n",
+          detail.canonical_request)
+      end
+      return send_error(ctx, status, code, message)
+    end
+    ctx.access_key_id, ctx.action, ctx.params = info.access_key_id, info.action, info.params
+    def = M.actions[ctx.action]
 
-  local ok, err = dict("cams_nonces"):add(info.nonce, true, M.NONCE_TTL)
-  if not ok and err == "exists" then
-    return send_error(ctx, 400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+    local expiration = known_credentials[info.access_key_id].expiration
+    if expiration and mock_now() >= expiration then
+      return send_error(ctx, 400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired.")
+    end
+
+    local ok, err = dict("cams_nonces"):add(info.nonce, true, M.NONCE_TTL)
+    if not ok and err == "exists" then
+      return send_error(ctx, 400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+    end
   end
 
   local delay = state:lpop("delays")
   if delay then ngx.sleep(tonumber(delay)) end
 
-  local fault = state:lpop("faults")
+  local fault = state:lpop(def and def.sts and "sts_faults" or "faults")
   if fault then return send_fault(ctx, fault) end
 
-  local def = M.actions[ctx.action]
   if not def then
     return send_error(ctx, 404, "InvalidAction.NotFound",
       "Specified api is not found, please check your url and method.")
@@ -434,6 +642,7 @@ function M.api()
   for k, v in pairs(ctx.params) do p[k] = v end
   local data, rstatus, rcode, rmessage = def.run(p, ctx)
   if rstatus then return send_error(ctx, rstatus, rcode, rmessage) end
+  if def.body then return send(ctx, 200, to_json(data), "OK") end
   return send_ok(ctx, data)
 end
 
@@ -468,6 +677,44 @@ function control.fail(args)
   local state = dict("cams_state")
   for _ = 1, times do state:rpush("faults", code) end
   return reply(200, { queued = state:llen("faults") or 0 })
+end
+
+-- ?code=<error code or fault, default InternalError>&times=N: the next STS calls fail.
+function control.fail_sts(args)
+  local code, times = args.code or "InternalError", int_arg(args.times, 1)
+  if type(code) ~= "string" or not (M.ERRORS[code] or M.FAULTS[code]) then
+    return reply(400, { error = "unknown code: " .. tostring(code) })
+  end
+  local state = dict("cams_state")
+  for _ = 1, times do state:rpush("sts_faults", code) end
+  return reply(200, { queued = state:llen("sts_faults") or 0 })
+end
+
+-- ?times=N: the next metadata GET requests answer 500.
+function control.fail_metadata(args)
+  local state = dict("cams_state")
+  for _ = 1, int_arg(args.times, 1) do state:rpush("metadata_faults", "500") end
+  return reply(200, { queued = state:llen("metadata_faults") or 0 })
+end
+
+-- ?duration=&time_offset=&metadata_role=&metadata_token=&oidc_token= (see
+-- M.CREDENTIAL_DEFAULTS); answers the settings in force.
+function control.credentials(args)
+  local state = dict("cams_state")
+  for name, default in pairs(M.CREDENTIAL_DEFAULTS) do
+    local v = args[name]
+    if v ~= nil then
+      if type(default) == "number" then v = tonumber(v) end
+      if v == nil or (name == "metadata_token" and v ~= "optional" and v ~= "required"
+                      and v ~= "unsupported") then
+        return reply(400, { error = "bad value for " .. name })
+      end
+      state:set("conf:" .. name, v)
+    end
+  end
+  local out = {}
+  for name in pairs(M.CREDENTIAL_DEFAULTS) do out[name] = setting(name) end
+  return reply(200, out)
 end
 
 -- ?seconds=S&times=N

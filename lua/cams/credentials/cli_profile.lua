@@ -1,0 +1,121 @@
+--- A profile of the aliyun CLI (~/.aliyun/config.json).
+--
+-- The profile is the `profile` option, else ALIBABA_CLOUD_PROFILE, else the
+-- file's "current", else "default". Modes: AK, StsToken, RamRoleArn, EcsRamRole.
+-- The profile's region_id is the client's region when none is given.
+
+local cjson = require "cjson.safe"
+local static = require "cams.credentials.static"
+local ram_role_arn = require "cams.credentials.ram_role_arn"
+local ecs_ram_role = require "cams.credentials.ecs_ram_role"
+
+local M = {}
+
+M.DISABLED = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED"
+
+local json = cjson.new()
+
+local function str(v)
+  if type(v) == "string" and v ~= "" then
+    return v
+  end
+  return nil
+end
+
+--- The selected profile: table, name, path; or nil and a reason.
+-- Read once per client construction (kept in ctx).
+function M.load(ctx)
+  local cached = ctx.cli_profile
+  if not cached then
+    cached = {}
+    cached.profile, cached.name, cached.path = M.read(ctx)
+    ctx.cli_profile = cached
+  end
+  return cached.profile, cached.name, cached.path
+end
+
+function M.read(ctx)
+  if ctx.flag(M.DISABLED) then
+    return nil, "turned off by " .. M.DISABLED .. "=true"
+  end
+  if not ctx.home then
+    return nil, "HOME is not set"
+  end
+  local path = ctx.home .. "/.aliyun/config.json"
+  local text, err = ctx.files.read(path)
+  if not text then
+    return nil, err
+  end
+  local config = json.decode(text)
+  if type(config) ~= "table" then
+    return nil, path .. " is not valid JSON"
+  end
+  local name = ctx.profile or str(config.current) or "default"
+  for _, p in ipairs(type(config.profiles) == "table" and config.profiles or {}) do
+    if type(p) == "table" and p.name == name then
+      return p, name, path
+    end
+  end
+  return nil, path .. " has no profile '" .. name .. "'"
+end
+
+--- The profile's region_id, or nil.
+function M.region(ctx)
+  local p = M.load(ctx)
+  return p and str(p.region_id)
+end
+
+local function access_key(ctx, p, with_token, where)
+  local id, secret, token = str(p.access_key_id), str(p.access_key_secret), str(p.sts_token)
+  if not id or not secret then
+    return nil, where .. ": access_key_id and access_key_secret are required"
+  end
+  if with_token and not token then
+    return nil, where .. ": sts_token is required"
+  end
+  local msg = ctx.check(id, where .. " access_key_id")
+    or ctx.check(secret, where .. " access_key_secret")
+    or (with_token and ctx.check(token, where .. " sts_token"))
+  if msg then
+    return nil, msg
+  end
+  return static.new({ access_key_id = id, access_key_secret = secret,
+                      security_token = with_token and token or nil }, where)
+end
+
+--- A provider, or nil and why this source does not apply.
+function M.detect(ctx)
+  local p, name, path = M.load(ctx)
+  if not p then
+    return nil, name
+  end
+  local mode = str(p.mode) or "AK"
+  local where = "aliyun CLI profile '" .. name .. "' (" .. path .. ", mode " .. mode .. ")"
+  if mode == "AK" then
+    return access_key(ctx, p, false, where)
+  elseif mode == "StsToken" then
+    return access_key(ctx, p, true, where)
+  elseif mode == "RamRoleArn" then
+    local base, msg = access_key(ctx, p, false, where)
+    if not base then
+      return nil, msg
+    end
+    local provider
+    provider, msg = ram_role_arn.new(ctx, {
+      base = base, role_arn = str(p.ram_role_arn), session_name = str(p.ram_session_name),
+      duration = tonumber(p.expired_seconds) ~= 0 and tonumber(p.expired_seconds) or nil,
+      policy = str(p.policy),
+      external_id = str(p.external_id), sts_region = str(p.sts_region),
+    }, where)
+    if not provider then
+      return nil, where .. ": " .. msg
+    end
+    return provider
+  elseif mode == "EcsRamRole" then
+    return ecs_ram_role.new(ctx, str(p.ram_role_name), where)
+  end
+  return nil, where .. ": mode " .. mode .. " is not supported (use AK, StsToken, RamRoleArn "
+    .. "or EcsRamRole)"
+end
+
+return M

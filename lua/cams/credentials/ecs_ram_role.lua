@@ -1,0 +1,137 @@
+--- The RAM role of an ECS instance, from the instance metadata service.
+--
+-- Each refresh first asks for a session token (PUT /latest/api/token) and
+-- sends it back with the metadata requests; when the service refuses to give
+-- one the requests go without it, unless ALIBABA_CLOUD_IMDSV1_DISABLED=true.
+-- When nothing answers at all, the lookup stops there. The role
+-- name comes from ALIBABA_CLOUD_ECS_METADATA, a profile, or the service itself.
+
+local errors = require "cams.errors"
+local refreshing = require "cams.credentials.refreshing"
+local cjson = require "cjson.safe"
+
+local M = {}
+
+M.DISABLED = "ALIBABA_CLOUD_ECS_METADATA_DISABLED"
+M.ROLE = "ALIBABA_CLOUD_ECS_METADATA"
+M.IMDSV1_DISABLED = "ALIBABA_CLOUD_IMDSV1_DISABLED"
+M.ENV_ENDPOINT = "ALIBABA_CLOUD_ECS_METADATA_ENDPOINT"
+M.DEFAULT_ENDPOINT = "http://100.100.100.200"
+M.TOKEN_TTL = 21600
+M.CREDENTIALS_PATH = "/latest/meta-data/ram/security-credentials/"
+
+local json = cjson.new()
+
+local function failure(message, code)
+  return errors.new{
+    code = "Credentials.Unavailable", message = message,
+    retryable = code and errors.is_retryable(code) or false,
+  }
+end
+
+local function unavailable(message, code)
+  return nil, failure(message, code)
+end
+
+local Fetcher = {}
+Fetcher.__index = Fetcher
+
+-- One metadata request; returns the body of a 200 answer, or nil, err and
+-- whether nothing answered at all.
+function Fetcher:request(method, path, headers)
+  local status, rheaders, body = self.ctx.transport("metadata"):request{
+    method = method, url = self.url .. path, headers = headers or {},
+  }
+  if status == nil then
+    return nil, failure(self.what .. ": the metadata service at " .. self.url
+      .. " did not answer: " .. tostring(rheaders) .. ": " .. tostring(body), rheaders), true
+  end
+  if status ~= 200 then
+    return unavailable(self.what .. ": " .. method .. " " .. path .. " answered HTTP "
+      .. tostring(status), "HTTP." .. tostring(status))
+  end
+  return body or ""
+end
+
+function Fetcher:token_headers()
+  local token, err, silent = self:request("PUT", "/latest/api/token",
+    { ["x-aliyun-ecs-metadata-token-ttl-seconds"] = tostring(M.TOKEN_TTL) })
+  if silent then -- not on ECS (or the service is down): no point asking again without a token
+    return nil, err
+  end
+  if token then
+    token = token:gsub("^%s+", ""):gsub("%s+$", "")
+  end
+  if token and token ~= "" and not token:find("[%c]") then
+    return { ["x-aliyun-ecs-metadata-token"] = token }
+  end
+  if self.token_required then
+    return nil, err or failure(self.what .. ": the metadata service gave no usable token")
+  end
+  self.ctx.log(self.what .. ": no metadata token (" .. tostring(err and err.message or "empty")
+    .. "); asking without one")
+  return {}
+end
+
+function Fetcher:fetch()
+  local headers, err = self:token_headers()
+  if not headers then
+    return nil, err
+  end
+  local role = self.role
+  if not role then
+    local list
+    list, err = self:request("GET", M.CREDENTIALS_PATH, headers)
+    if not list then
+      return nil, err
+    end
+    role = list:match("^%s*([^%s]+)")
+    if not role or role:find("[/?#%%]") then
+      return unavailable(self.what .. ": the instance has no RAM role attached")
+    end
+    self.role = role
+  end
+  local body
+  body, err = self:request("GET", M.CREDENTIALS_PATH .. role, headers)
+  if not body then
+    return nil, err
+  end
+  local t = json.decode(body)
+  if type(t) ~= "table" or t.Code ~= "Success" then
+    return unavailable(self.what .. ": role " .. role .. ": the metadata service gave no credentials")
+  end
+  local expiration = refreshing.parse_time(t.Expiration)
+  local id, secret, token = t.AccessKeyId, t.AccessKeySecret, t.SecurityToken
+  if not expiration or type(id) ~= "string" or type(secret) ~= "string"
+    or type(token) ~= "string" or id == "" or secret == "" or token == "" then
+    return unavailable(self.what .. ": role " .. role .. ": incomplete credentials")
+  end
+  return { access_key_id = id, access_key_secret = secret, security_token = token,
+           expiration = expiration }
+end
+
+--- A provider for `role` (nil: ALIBABA_CLOUD_ECS_METADATA, else ask the
+-- service). Does not touch the network.
+function M.new(ctx, role, name)
+  if role == "" then
+    role = nil
+  end
+  local f = setmetatable({
+    ctx = ctx, url = ctx.metadata_url, role = role or ctx.env(M.ROLE),
+    token_required = ctx.flag(M.IMDSV1_DISABLED),
+    what = name or "ECS RAM role",
+  }, Fetcher)
+  local provider = refreshing.new(function() return f:fetch() end, ctx, f.what)
+  provider.network = true
+  return provider
+end
+
+--- The last source of the default chain; nil and a reason when turned off.
+function M.detect(ctx)
+  if ctx.flag(M.DISABLED) then
+    return nil, "turned off by " .. M.DISABLED .. "=true"
+  end
+  return M.new(ctx)
+end
+
+return M

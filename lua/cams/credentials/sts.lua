@@ -1,0 +1,147 @@
+--- STS calls that turn a role into temporary credentials: AssumeRole (signed
+-- with an AccessKey, signature V2) and AssumeRoleWithOIDC (anonymous: the
+-- OIDC token is the proof). Both go through the client's signing core and
+-- transport.
+
+local errors = require "cams.errors"
+local endpoint = require "cams.endpoint"
+local refreshing = require "cams.credentials.refreshing"
+local cjson = require "cjson.safe"
+
+local M = {}
+
+M.VERSION = "2015-04-01"
+M.DEFAULT_HOST = "sts.aliyuncs.com"
+M.DEFAULT_DURATION = 3600
+M.MIN_DURATION = 900
+M.ENV_ENDPOINT = "ALIBABA_CLOUD_STS_ENDPOINT"
+M.ENV_REGION = "ALIBABA_CLOUD_STS_REGION"
+M.ENV_VPC = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"
+
+local json = cjson.new()
+
+--- The STS endpoint: the sts_endpoint option or ALIBABA_CLOUD_STS_ENDPOINT
+-- (already parsed into ctx.sts_endpoint), else sts[-vpc].<region>.aliyuncs.com
+-- for `region` or ALIBABA_CLOUD_STS_REGION, else sts.aliyuncs.com.
+-- Returns the parsed endpoint or nil and a message.
+function M.endpoint(ctx, region)
+  if ctx.sts_endpoint then
+    return ctx.sts_endpoint
+  end
+  region = region or ctx.env(M.ENV_REGION)
+  if not region then
+    return endpoint.parse(M.DEFAULT_HOST, false)
+  end
+  local prefix = ctx.flag(M.ENV_VPC) and "sts-vpc." or "sts."
+  local parsed = endpoint.parse(prefix .. region .. ".aliyuncs.com", false)
+  if not parsed then
+    return nil, "STS region '" .. tostring(region) .. "' is not a region id"
+  end
+  return parsed
+end
+
+--- Checks a DurationSeconds value; returns it as an integer or nil and a message.
+function M.duration(v, label)
+  if v == nil then
+    return M.DEFAULT_DURATION
+  end
+  local n = tonumber(v)
+  if not n or n ~= math.floor(n) or n < M.MIN_DURATION then
+    return nil, label .. " must be a whole number of seconds, at least " .. M.MIN_DURATION
+  end
+  return math.floor(n)
+end
+
+local function unavailable(fields)
+  fields.code = "Credentials.Unavailable"
+  return nil, errors.new(fields)
+end
+
+-- One exchange with STS; returns credentials or nil, err. `secrets` are
+-- scrubbed from anything that echoes the request.
+local function exchange(ctx, ep, what, req, secrets)
+  local headers = req.headers or {}
+  headers["user-agent"] = ctx.user_agent
+  local status, rheaders, body = ctx.transport("sts"):request{
+    method = "POST", url = ep.url .. req.target, headers = headers, body = req.body,
+  }
+  if status == nil then
+    return unavailable{
+      message = what .. ": STS at " .. ep.url .. " could not be reached: " .. tostring(rheaders)
+        .. ": " .. errors.scrub(body, secrets),
+      retryable = errors.is_retryable(rheaders),
+    }
+  end
+  local t = type(body) == "string" and json.decode(body)
+  if type(t) ~= "table" then
+    t = {}
+  end
+  local c = t.Credentials
+  local request_id = type(t.RequestId) == "string" and t.RequestId or nil
+  if status == 200 and type(c) == "table" then
+    local expiration = refreshing.parse_time(c.Expiration)
+    local id, secret, token = c.AccessKeyId, c.AccessKeySecret, c.SecurityToken
+    if expiration and type(id) == "string" and type(secret) == "string"
+      and type(token) == "string" and id ~= "" and secret ~= "" and token ~= "" then
+      return { access_key_id = id, access_key_secret = secret, security_token = token,
+               expiration = expiration }
+    end
+    return unavailable{ message = what .. ": STS answered without complete Credentials",
+                        status = status, request_id = request_id }
+  end
+  local code = type(t.Code) == "string" and t.Code or ("HTTP." .. tostring(status))
+  local message = type(t.Message) == "string" and t.Message
+    or ("unexpected answer: " .. errors.snippet(errors.scrub(body, secrets), 120))
+  return unavailable{
+    message = what .. ": STS refused: " .. code .. ": " .. errors.scrub(message, secrets),
+    status = status, request_id = request_id, retryable = errors.is_retryable(code, status),
+  }
+end
+
+--- AssumeRole with the AccessKey `base` ({access_key_id, access_key_secret,
+-- security_token}). `p`: role_arn, session_name, duration, policy, external_id.
+function M.assume_role(ctx, ep, base, p, what)
+  local params = {
+    RoleArn = p.role_arn, RoleSessionName = p.session_name,
+    DurationSeconds = tostring(p.duration), Policy = p.policy, ExternalId = p.external_id,
+  }
+  local ok, req = pcall(ctx.core.sign, {
+    algorithm = "HMAC-SHA1", method = "POST", host = ep.authority, path = "/",
+    action = "AssumeRole", version = M.VERSION, format = "JSON", params = params,
+    params_in = "body", access_key_id = base.access_key_id,
+    access_key_secret = base.access_key_secret, security_token = base.security_token,
+  })
+  local secrets = { base.access_key_secret, base.security_token }
+  if not ok then
+    return unavailable{ message = what .. ": the AssumeRole request could not be signed: "
+      .. errors.scrub(req, secrets) }
+  end
+  return exchange(ctx, ep, what, req, secrets)
+end
+
+--- AssumeRoleWithOIDC, anonymous. `p`: role_arn, provider_arn, token,
+-- session_name, duration, policy.
+function M.assume_role_with_oidc(ctx, ep, p, what)
+  local core = ctx.core
+  local function form(list)
+    local out = {}
+    for _, kv in ipairs(list) do
+      if kv[2] ~= nil then
+        out[#out + 1] = core.percent_encode(kv[1], "form") .. "="
+          .. core.percent_encode(kv[2], "form")
+      end
+    end
+    return table.concat(out, "&")
+  end
+  local req = {
+    target = "/?" .. form{ { "Action", "AssumeRoleWithOIDC" }, { "Format", "JSON" },
+      { "Version", M.VERSION }, { "Timestamp", core.timestamp() } },
+    headers = { ["content-type"] = "application/x-www-form-urlencoded" },
+    body = form{ { "RoleArn", p.role_arn }, { "OIDCProviderArn", p.provider_arn },
+      { "OIDCToken", p.token }, { "RoleSessionName", p.session_name },
+      { "DurationSeconds", tostring(p.duration) }, { "Policy", p.policy } },
+  }
+  return exchange(ctx, ep, what, req, { p.token })
+end
+
+return M
