@@ -40,6 +40,8 @@ local function lines_of(s)
 end
 
 local ROOT = capture("pwd"):gsub("%s+$", "")
+-- script(1) runs a command on a pseudo-terminal (util-linux; skipped where missing)
+local HAS_SCRIPT = capture("command -v script || true") ~= ""
 local CAMS = ROOT .. "/bin/cams"
 
 describe("cams command line", function()
@@ -333,8 +335,7 @@ describe("cams command line", function()
       assert.equals(0, m:request_count())
     end)
 
-    local has_script = os.execute("command -v script >/dev/null 2>&1")
-    if has_script == true or has_script == 0 then
+    if HAS_SCRIPT then
       it("is asked on a terminal", function()
         local function on_tty(answer)
           local cmd = "printf " .. q(answer .. "\\n") .. " | script -qec " .. q(command(update))
@@ -602,6 +603,20 @@ describe("cams command line", function()
         assert.matches("belongs to a different input", err)
         assert.equals(3, m:request_count())
       end)
+
+    if HAS_SCRIPT then
+      it("redraws one progress line on a terminal", function()
+        local input = dir .. "/tty.csv"
+        write_csv(input, 5)
+        local cmd = "script -qec " .. q(command{ "qrdl", "update-batch", input, "--yes" })
+          .. " /dev/null </dev/null >" .. q(dir .. "/tty.out") .. " 2>&1; echo $?"
+        assert.equals(0, tonumber(capture(cmd):match("%d+")))
+        local out = read_file(dir .. "/tty.out")
+        assert.matches("\r5/5 rows  [%d.]+/s  ETA 0:00  0 failed\27%[K", out)
+        assert.is_nil(out:find("progress:", 1, true))
+        assert.equals(5, m:request_count())
+      end)
+    end
 
     it("stops after --max-failures failed rows, leaving the rest for --resume", function()
       local input = dir .. "/stop.csv"
