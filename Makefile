@@ -7,6 +7,7 @@ LUA_VERSION  ?= 5.4
 LUA_INCDIR   ?= /usr/include/lua$(LUA_VERSION)
 LUA_LIBDIR   ?= /usr/lib
 PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
 LUA_LMOD_DIR ?= $(PREFIX)/share/lua/$(LUA_VERSION)
 LUA_CMOD_DIR ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
 BUILD        ?= build/$(LUA_VERSION)
@@ -53,14 +54,14 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) all LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1 BUILD=build/luajit
-	luacheck --quiet lua spec examples
+	luacheck --quiet lua spec examples bin/cams
 	bash spec/support/run-suite
 
 demo: deps all
 	@bash examples/demo.sh $(BUILD)
 
 lint: all
-	luacheck lua spec examples
+	luacheck lua spec examples bin/cams
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --suppress=missingIncludeSystem -I src src
 	clang-tidy --quiet src/*.c -- -std=c99 -I$(LUA_INCDIR) $(CURL_CFLAGS)
@@ -71,9 +72,13 @@ install: $(CORE)
 	for f in $(patsubst lua/%,%,$(LUA_SRC)); do \
 	  install -D -m 0644 lua/$$f $(DESTDIR)$(LUA_LMOD_DIR)/$$f || exit 1; \
 	done
+	install -d $(DESTDIR)$(BINDIR)
+	sed '1s|.*|#!/usr/bin/env $(LUA)|' bin/cams > $(DESTDIR)$(BINDIR)/cams
+	chmod 0755 $(DESTDIR)$(BINDIR)/cams
 
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_CMOD_DIR)/cams $(DESTDIR)$(LUA_LMOD_DIR)/cams $(DESTDIR)$(LUA_LMOD_DIR)/cams.lua
+	rm -f $(DESTDIR)$(BINDIR)/cams
 
 clean:
 	rm -rf build

@@ -20,6 +20,8 @@ local curl_transport = require "cams.transport.curl"
 local clock = require "cams.clock"
 local ratelimit = require "cams.ratelimit"
 local retry = require "cams.retry"
+local redact = require "cams.redact"
+local batch = require "cams.batch"
 local cjson = require "cjson.safe"
 
 local format = string.format
@@ -127,6 +129,11 @@ local OPTIONS = {
   no_proxy = function(v, name)
     if type(v) ~= "string" or v:find("[%c]") then
       return format("%s must be a string of comma-separated hosts", name)
+    end
+  end,
+  trace = function(v, name)
+    if type(v) ~= "function" then
+      return format("%s must be a function, got %s", name, type(v))
     end
   end,
 }
@@ -331,6 +338,7 @@ function M.new(opts)
     transport = curl_transport.new(core, http),
     clock = clock.new(core),
     limiter = ratelimit.new(),
+    trace = opts.trace,
   }
   return client
 end
@@ -422,8 +430,9 @@ local function handle_response(action, status, headers, raw)
   return body
 end
 
--- Sign and send one request; returns the body table or nil, err.
-local function perform(self, p, action, params, version, o, timeout)
+-- Sign one request with the current credentials; returns {method=, url=, headers=, body=}
+-- and the credentials used, or nil, err.
+local function sign(self, p, action, params, version, o)
   local creds, cerr = p.credentials:get()
   if not creds then
     return nil, cerr
@@ -451,13 +460,37 @@ local function perform(self, p, action, params, version, o, timeout)
   if headers["user-agent"] == nil then
     headers["user-agent"] = USER_AGENT
   end
-  local status, rheaders, body = p.transport:request{
+  return {
     method = req.method or o.method or "POST",
     url = self.endpoint .. (req.target or "/"),
     headers = headers,
     body = req.body,
-    timeout = timeout,
-  }
+  }, creds
+end
+
+-- Sign and send one request; returns the body table or nil, err.
+-- The trace function, when set, sees the request redacted and the response scrubbed.
+local function perform(self, p, action, params, version, o, timeout)
+  local req, creds = sign(self, p, action, params, version, o)
+  if not req then
+    return nil, creds
+  end
+  req.timeout = timeout
+  local trace = p.trace
+  if trace then
+    trace("request", redact.request(req))
+  end
+  local started = trace and p.clock.now()
+  local status, rheaders, body = p.transport:request(req)
+  if trace then
+    local t = { seconds = p.clock.now() - started }
+    if status == nil then
+      t.error = tostring(rheaders) .. ": " .. scrub(creds, body or "")
+    else
+      t.status, t.headers, t.body = status, rheaders, body and scrub(creds, body)
+    end
+    trace("response", t)
+  end
   if status == nil then
     return nil, errors.from_transport(action, rheaders, body and scrub(creds, body))
   end
@@ -503,19 +536,15 @@ local function send(self, p, action, params, version, o)
   end)
 end
 
---- Generic signed call: `client:call("AnyAction", { PascalCaseParam = "value" }, opts)`.
--- Parameter values are strings or numbers (converted to strings). `opts`:
--- version (default cams.API_VERSION), method ("POST"), params_in ("body"
--- or "query"), headers (extra request headers).
-function Client:call(action, params, opts)
-  local p = private_of(self, "call")
+-- Checks of a generic call; returns the checked parameters and options or nil, err.
+local function check_call(action, params, opts, what)
   if type(action) ~= "string" then
-    error("cams: call expects an action name (string), got " .. type(action), 2)
+    error(format("cams: %s expects an action name (string), got %s", what, type(action)), 3)
   end
   if params == nil then
     params = {}
   elseif type(params) ~= "table" then
-    error("cams: call expects a table of parameters, got " .. type(params), 2)
+    error(format("cams: %s expects a table of parameters, got %s", what, type(params)), 3)
   end
   if not action:match("^%a%w*$") then
     return fail(format("invalid action name '%s'", show(action)), nil, nil)
@@ -525,11 +554,81 @@ function Client:call(action, params, opts)
     return nil, err
   end
   local o
-  o, err = check_call_opts(action, opts, "call")
+  o, err = check_call_opts(action, opts, what)
   if not o then
     return nil, err
   end
+  return checked, o
+end
+
+-- Checks of a typed helper's arguments; returns API parameters and options or nil, err.
+local function check_operation(op, args, opts, what)
+  if type(args) ~= "table" then
+    error(format("cams: %s expects a table of named arguments, got %s", what, type(args)), 3)
+  end
+  local params, err = validate.operation(op, args)
+  if not params then
+    return nil, err
+  end
+  local o
+  o, err = check_call_opts(op.action, opts, what)
+  if not o then
+    return nil, err
+  end
+  return params, o
+end
+
+--- Generic signed call: `client:call("AnyAction", { PascalCaseParam = "value" }, opts)`.
+-- Parameter values are strings or numbers (converted to strings). `opts`:
+-- version (default cams.API_VERSION), method ("POST"), params_in ("body"
+-- or "query"), headers (extra request headers).
+function Client:call(action, params, opts)
+  local p = private_of(self, "call")
+  local checked, o = check_call(action, params, opts, "call")
+  if not checked then
+    return nil, o
+  end
   return send(self, p, action, checked, o.version or M.API_VERSION, o)
+end
+
+-- The request of sign(), or nil, err: never the credentials it signed with.
+local function only_request(req, err)
+  if req then
+    return req
+  end
+  return nil, err
+end
+
+-- Compiled operations by name (filled below, from cams.operations).
+local compiled = {}
+
+--- The signed request a call would send, without sending it:
+-- `{ method =, url =, headers =, body = }`, or nil, err. `name` is an operation
+-- name with snake_case arguments (`client:prepare("update_qrdl", {...})`) or an action
+-- with PascalCase parameters as for call. Every check of the real call runs first.
+-- The result carries the signature and any security token: show it through
+-- cams.redact.request.
+function Client:prepare(name, params, opts)
+  local p = private_of(self, "prepare")
+  local op = compiled[name]
+  if op then
+    local checked, o = check_operation(op, params, opts, "prepare")
+    if not checked then
+      return nil, o
+    end
+    return only_request(sign(self, p, op.action, checked, op.version, o))
+  end
+  local checked, o = check_call(name, params, opts, "prepare")
+  if not checked then
+    return nil, o
+  end
+  return only_request(sign(self, p, name, checked, o.version or M.API_VERSION, o))
+end
+
+--- Many calls of one operation, paced and retried like single ones; see cams.batch.
+function Client:update_many(rows, opts)
+  private_of(self, "update_many")
+  return batch.run(self, "update_qrdl", rows, opts)
 end
 
 --- Close the kept-alive connection (a new one is opened on the next call).
@@ -572,7 +671,7 @@ end
 ---------------------------------------------------------------------------
 -- Typed helpers, generated from cams.operations
 
-local RESERVED_NAMES = { call = true, close = true, new = true }
+local RESERVED_NAMES = { call = true, close = true, new = true, prepare = true }
 
 local function deep_copy(v)
   if type(v) ~= "table" then
@@ -588,26 +687,32 @@ end
 --- A copy of the operation descriptions; editing it changes nothing.
 M.operations = deep_copy(operation_entries)
 
+-- The `result` field of an operation: that field first, the body second.
+local function pick_result(op, body)
+  local v = body[op.result]
+  if v == nil or v == cjson.null then
+    v = {}
+  end
+  return v, body
+end
+
 for name, entry in pairs(operation_entries) do
   local op = validate.compile(name, entry)
   assert(not RESERVED_NAMES[name] and Client[name] == nil and M[name] == nil,
     "operation name '" .. name .. "' clashes with an existing function")
+  compiled[name] = op
 
   Client[name] = function(self, args, opts)
     local p = private_of(self, name)
-    if type(args) ~= "table" then
-      error(format("cams: %s expects a table of named arguments, got %s", name, type(args)), 2)
-    end
-    local params, err = validate.operation(op, args)
+    local params, o = check_operation(op, args, opts, name)
     if not params then
-      return nil, err
+      return nil, o
     end
-    local o
-    o, err = check_call_opts(op.action, opts, name)
-    if not o then
-      return nil, err
+    local body, err = send(self, p, op.action, params, op.version, o)
+    if body and op.result then
+      return pick_result(op, body)
     end
-    return send(self, p, op.action, params, op.version, o)
+    return body, err
   end
 
   M[name] = function(args, opts)

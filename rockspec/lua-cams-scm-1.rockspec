@@ -17,6 +17,7 @@ response bodies as Lua tables: cams.new{...}:update_qrdl{...}, client:call(...).
 dependencies = {
   "lua >= 5.1, < 5.5",
   "lua-cjson",
+  "argparse", -- the cams command
 }
 external_dependencies = {
   -- Debian keeps curl/curl.h in a multiarch include folder the header probe misses.
@@ -33,6 +34,16 @@ build = {
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
     },
     cams = "lua/cams.lua",
+    ["cams.batch"] = "lua/cams/batch.lua",
+    ["cams.cli"] = "lua/cams/cli.lua",
+    ["cams.cli.csv"] = "lua/cams/cli/csv.lua",
+    ["cams.cli.images"] = "lua/cams/cli/images.lua",
+    ["cams.cli.journal"] = "lua/cams/cli/journal.lua",
+    ["cams.cli.output"] = "lua/cams/cli/output.lua",
+    ["cams.cli.progress"] = "lua/cams/cli/progress.lua",
+    ["cams.cli.rows"] = "lua/cams/cli/rows.lua",
+    ["cams.cli.term"] = "lua/cams/cli/term.lua",
+    ["cams.cli.update_batch"] = "lua/cams/cli/update_batch.lua",
     ["cams.clock"] = "lua/cams/clock.lua",
     ["cams.credentials"] = "lua/cams/credentials.lua",
     ["cams.credentials.chain"] = "lua/cams/credentials/chain.lua",
@@ -52,8 +63,12 @@ build = {
     ["cams.errors"] = "lua/cams/errors.lua",
     ["cams.operations"] = "lua/cams/operations.lua",
     ["cams.ratelimit"] = "lua/cams/ratelimit.lua",
+    ["cams.redact"] = "lua/cams/redact.lua",
     ["cams.retry"] = "lua/cams/retry.lua",
     ["cams.transport.curl"] = "lua/cams/transport/curl.lua",
     ["cams.validate"] = "lua/cams/validate.lua",
+  },
+  install = {
+    bin = { cams = "bin/cams" },
   },
 }

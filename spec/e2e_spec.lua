@@ -121,6 +121,13 @@ describe("UpdatePhoneMessageQrdl end to end", function()
       end)
     end
 
+    it("signs and sends a call without parameters (empty body, no content type)", function()
+      local res, err = client():call("UpdatePhoneMessageQrdl", {})
+      assert.is_nil(res)
+      assert.equals("MissingParameter", err.code)
+      assert.is_nil(m:last_request().headers["content-type"])
+    end)
+
     it("reports a missing parameter found by the server", function()
       local c = client()
       local res, err = c:call("UpdatePhoneMessageQrdl", { PhoneNumber = PHONE, QrdlCode = CODE,

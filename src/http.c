@@ -124,6 +124,18 @@ static const char *map_error(CURLcode rc) {
   }
 }
 
+/* Whether a "Name: value" line for this lowercase name is among the request headers. */
+static int has_header(const cams_http_request *req, const char *name) {
+  size_t i, n = strlen(name);
+  for (i = 0; i < req->nheaders; i++) {
+    const char *line = req->headers[i];
+    size_t k;
+    for (k = 0; k < n && line[k] && tolower((unsigned char)line[k]) == name[k]; k++) continue;
+    if (k == n && (line[n] == ':' || line[n] == ';')) return 1;
+  }
+  return 0;
+}
+
 int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_response *resp,
                       const char **code, char *message, size_t message_len) {
   CURL *c = h->easy;
@@ -131,8 +143,10 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
   CURLcode rc;
   size_t i;
 
-  /* "Expect:" stops curl from waiting for 100-continue on larger bodies. */
+  /* "Expect:" stops curl from waiting for 100-continue on larger bodies; "Content-Type:"
+     stops it from adding a form content type the signer did not sign (empty bodies). */
   list = curl_slist_append(list, "Expect:");
+  if (list && !has_header(req, "content-type")) list = curl_slist_append(list, "Content-Type:");
   for (i = 0; list && i < req->nheaders; i++) {
     tmp = curl_slist_append(list, req->headers[i]);
     if (!tmp) {

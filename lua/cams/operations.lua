@@ -7,6 +7,9 @@
 --   action   CAMS action name
 --   version  API version
 --   qps      documented per-account call limit (calls per second)
+--   result   optional: name of the body field the helper returns first (the
+--            whole body comes second); a missing or null field gives an
+--            empty table. Without it the helper returns the body.
 --   params   list of parameters, in the order they are checked:
 --              [1]        snake_case name taken by the Lua function
 --              [2]        PascalCase name sent to the API
@@ -18,17 +21,41 @@
 
 local VERSION = "2020-06-06"
 
+local function phone_number(required)
+  return { "phone_number", "PhoneNumber", required = required, integer = true }
+end
+local QRDL_CODE = { "qrdl_code", "QrdlCode", required = true }
+local PREFILLED_MESSAGE = { "prefilled_message", "PrefilledMessage", required = true,
+  multiline = true }
+local GENERATE_QR_IMAGE = { "generate_qr_image", "GenerateQrImage", required = true,
+  enum = { "SVG", "PNG" } }
+local CUST_SPACE_ID = { "cust_space_id", "CustSpaceId" }
+
 return {
+  create_qrdl = {
+    action = "CreatePhoneMessageQrdl",
+    version = VERSION,
+    qps = 5,
+    params = { phone_number(true), PREFILLED_MESSAGE, GENERATE_QR_IMAGE, CUST_SPACE_ID },
+  },
   update_qrdl = {
     action = "UpdatePhoneMessageQrdl",
     version = VERSION,
     qps = 5,
-    params = {
-      { "phone_number", "PhoneNumber", required = true, integer = true },
-      { "qrdl_code", "QrdlCode", required = true },
-      { "prefilled_message", "PrefilledMessage", required = true, multiline = true },
-      { "generate_qr_image", "GenerateQrImage", required = true, enum = { "SVG", "PNG" } },
-      { "cust_space_id", "CustSpaceId" },
-    },
+    params = { phone_number(true), QRDL_CODE, PREFILLED_MESSAGE, GENERATE_QR_IMAGE,
+      CUST_SPACE_ID },
+  },
+  list_qrdl = {
+    action = "ListPhoneMessageQrdl",
+    version = VERSION,
+    qps = 5,
+    result = "Data", -- the array of codes
+    params = { phone_number(true), CUST_SPACE_ID },
+  },
+  delete_qrdl = {
+    action = "DeletePhoneMessageQrdl",
+    version = VERSION,
+    qps = 5,
+    params = { phone_number(true), QRDL_CODE, CUST_SPACE_ID },
   },
 }

@@ -158,10 +158,12 @@ function M.compile(name, entry)
   assert(type(entry.version) == "string", name .. ": version must be a string")
   assert(entry.qps == nil or (type(entry.qps) == "number" and entry.qps > 0),
     name .. ": qps must be a positive number")
+  assert(entry.result == nil or (type(entry.result) == "string" and entry.result ~= ""),
+    name .. ": result must be the name of a body field")
   assert(type(entry.params) == "table", name .. ": params must be a list")
   local op = {
     name = name, action = entry.action, version = entry.version, qps = entry.qps,
-    params = {}, by_name = {}, names = {},
+    result = entry.result, params = {}, by_name = {}, names = {},
   }
   for i, p in ipairs(entry.params) do
     local lua_name, api_name = p[1], p[2]

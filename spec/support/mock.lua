@@ -265,6 +265,11 @@ function Mock:delay(seconds, times)
   return self:control("delay", { seconds = seconds, times = times or 1 }).queued
 end
 
+-- Number of QR images served (counted since the last reset).
+function Mock:image_count()
+  return math.floor(self:control("images").count)
+end
+
 function Mock:request_count()
   return math.floor(self:control("count").count)
 end
@@ -298,7 +303,8 @@ function Mock:codes(phone)
   return self:control("codes", { phone = phone })
 end
 
--- Settings kept across reset: qps (per access key and action, 0 = no limit), max_skew.
+-- Settings kept across reset: qps (per access key and action, 0 = no limit), max_skew,
+-- serve_images (1: QrImageUrl points at this server's /qr/<code>.png|svg, served there).
 function Mock:config(settings)
   return self:control("config", settings)
 end

@@ -283,11 +283,19 @@ end
 -- Actions: CAMS action name -> {params = {{name, required=, enum=}}, run = fn(p, ctx)}.
 -- `run` returns the response Data (nil for none) or nil, status, code, message.
 
+-- Where QrImageUrl points: a fake host, or this server's /qr/ when config serve_images is 1.
+local function image_base()
+  if dict("cams_config"):get("serve_images") == 1 then
+    return ngx.var.scheme .. "://127.0.0.1:" .. ngx.var.server_port .. "/qr/"
+  end
+  return "https://qrdl.cams-mock.invalid/"
+end
+
 local function qrdl_data(p)
   local ext = p.GenerateQrImage == "SVG" and ".svg" or ".png"
   local code = verify.encode(p.QrdlCode)
   return obj({
-    { "QrImageUrl", "https://qrdl.cams-mock.invalid/" .. code .. ext },
+    { "QrImageUrl", image_base() .. code .. ext },
     { "PhoneNumber", p.PhoneNumber },
     { "QrdlCode", p.QrdlCode },
     { "DeepLinkUrl", "https://wa.me/message/" .. code },
@@ -765,13 +773,15 @@ function control.reset()
   return reply(200, { ok = true })
 end
 
--- ?qps=N (0 turns the limit off) &max_skew=seconds
+-- ?qps=N (0 turns the limit off) &max_skew=seconds &serve_images=1|0
 function control.config(args)
   local config = dict("cams_config")
   if args.qps then config:set("qps", int_arg(args.qps, 0)) end
   if args.max_skew then config:set("max_skew", int_arg(args.max_skew, verify.MAX_SKEW)) end
+  if args.serve_images then config:set("serve_images", int_arg(args.serve_images, 0)) end
   return reply(200, { qps = config:get("qps") or 0,
-                      max_skew = config:get("max_skew") or verify.MAX_SKEW })
+                      max_skew = config:get("max_skew") or verify.MAX_SKEW,
+                      serve_images = config:get("serve_images") or 0 })
 end
 
 function M.control()
@@ -779,6 +789,34 @@ function M.control()
   local fn = name and control[name]
   if not fn then return reply(404, { error = "unknown control endpoint" }) end
   return fn(ngx.req.get_uri_args())
+end
+
+---------------------------------------------------------------------------------------
+-- QR images (/qr/<code>.png|svg): a tiny image per code; counted in cams_state "images"
+
+-- A valid 1x1 PNG.
+M.PNG = "\137PNG\13\10\26\10\0\0\0\13IHDR\0\0\0\1\0\0\0\1\8\0\0\0\0\58\126\155U\0\0\0\10"
+  .. "IDATx\156c\96\0\0\0\2\0\1H\175\164q\0\0\0\0IEND\174B\96\130"
+
+function M.image()
+  local code, ext = ngx.var.uri:match("^/qr/([%w%-_.~%%]+)%.(%a+)$")
+  if not code or (ext ~= "png" and ext ~= "svg") or ngx.req.get_method() ~= "GET" then
+    return reply(404, { error = "no such image" })
+  end
+  dict("cams_state"):incr("images", 1, 0)
+  if ext == "png" then
+    ngx.header["Content-Type"] = "image/png"
+    ngx.print(M.PNG)
+  else
+    ngx.header["Content-Type"] = "image/svg+xml"
+    ngx.print('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"><title>',
+      (ngx.unescape_uri(code):gsub("[<>&\"]", "")), '</title><rect width="1" height="1"/></svg>')
+  end
+  return ngx.exit(200)
+end
+
+function control.images()
+  return reply(200, { count = dict("cams_state"):get("images") or 0 })
 end
 
 -- Called from init_by_lua with the launcher's options.

@@ -1,0 +1,96 @@
+--- Downloads of QR images (the QrImageUrl of a result) into a folder, over the C
+-- core's HTTP handle with the client's timeouts and CA bundle. HTTPS only.
+
+local M = {}
+
+local Saver = {}
+Saver.__index = Saver
+
+--- `client` gives timeout, connect_timeout and ca_file; `dir` must exist.
+function M.new(client, dir)
+  return setmetatable({ client = client, dir = dir, handle = nil }, Saver)
+end
+
+local function write_file(path, data)
+  local tmp = path .. ".part"
+  local f, err = io.open(tmp, "wb")
+  if not f then
+    return nil, err
+  end
+  local ok, werr = f:write(data)
+  f:close()
+  if not ok then
+    os.remove(tmp)
+    return nil, werr
+  end
+  local renamed, rerr = os.rename(tmp, path)
+  if not renamed then
+    os.remove(tmp)
+    return nil, rerr
+  end
+  return true
+end
+
+function Saver:get(url)
+  if not self.handle then
+    local ok, h = pcall(require("cams.core").http, {
+      timeout = self.client.timeout, connect_timeout = self.client.connect_timeout,
+      ca_file = self.client.ca_file,
+    })
+    if not ok then
+      return nil, tostring(h)
+    end
+    self.handle = h
+  end
+  local ok, status, headers, body = pcall(self.handle.request, self.handle,
+    { method = "GET", url = url, headers = { accept = "image/png, image/svg+xml" } })
+  if not ok then
+    return nil, tostring(status)
+  elseif status == nil then
+    return nil, tostring(headers) .. ": " .. tostring(body)
+  elseif status ~= 200 then
+    return nil, "HTTP " .. tostring(status)
+  elseif type(body) ~= "string" or body == "" then
+    return nil, "empty image"
+  end
+  return body
+end
+
+--- Saves the image of a result `data` (QrdlCode, QrImageUrl, GenerateQrImage) as
+-- <dir>/<QrdlCode>.<png|svg>, or <dir>/row-<n>.<ext> when the code is not a safe name.
+-- Returns the path, or nil and a message.
+function Saver:save(data, row)
+  local url = type(data) == "table" and data.QrImageUrl
+  if type(url) ~= "string" or url == "" then
+    return nil, "the result has no QrImageUrl"
+  end
+  if not url:match("^[Hh][Tt][Tt][Pp][Ss]://") then
+    return nil, "QrImageUrl is not an https:// URL"
+  end
+  local ext = url:match("%.(%a+)$") or url:match("%.(%a+)%?")
+  ext = ext and ext:lower()
+  if ext ~= "png" and ext ~= "svg" then
+    ext = data.GenerateQrImage == "SVG" and "svg" or "png"
+  end
+  local code = data.QrdlCode
+  local name = type(code) == "string" and code:match("^[%w_-]+$") and code or ("row-" .. row)
+  local path = self.dir .. "/" .. name .. "." .. ext
+  local body, err = self:get(url)
+  if not body then
+    return nil, "image download failed: " .. err
+  end
+  local ok, werr = write_file(path, body)
+  if not ok then
+    return nil, "cannot write " .. path .. ": " .. tostring(werr)
+  end
+  return path
+end
+
+function Saver:close()
+  if self.handle then
+    self.handle:close()
+    self.handle = nil
+  end
+end
+
+return M

@@ -1,0 +1,164 @@
+--- Input rows of a batch: CSV with a header row, or JSON Lines (one object a line).
+--
+-- Column names and JSON keys are the operation's parameters, snake_case
+-- (`qrdl_code`) or PascalCase (`QrdlCode`); an unknown name is an error, never
+-- dropped. Empty CSV cells and JSON nulls count as missing. Blank lines are skipped.
+
+local cjson = require "cjson.safe"
+local csv = require "cams.cli.csv"
+local operations = require "cams.operations"
+local validate = require "cams.validate"
+
+local M = {}
+
+local format = string.format
+
+local function read_all(path)
+  local f, err = io.open(path, "rb")
+  if not f then
+    return nil, err
+  end
+  local text = f:read("*a")
+  f:close()
+  if not text then
+    return nil, path .. ": cannot be read"
+  end
+  return text
+end
+
+--- Adler-32 of a string, as 8 hex digits: cheap and enough to notice a changed file.
+function M.checksum(s)
+  local a, b = 1, 0
+  local step = 4096
+  for i = 1, #s, step do
+    local bytes = { s:byte(i, math.min(i + step - 1, #s)) }
+    for j = 1, #bytes do
+      a = (a + bytes[j]) % 65521
+      b = (b + a) % 65521
+    end
+  end
+  return format("%08x", b * 65536 + a)
+end
+
+-- Column name -> snake_case parameter name, or nil and a message.
+local function namer(op_name, where)
+  local entry = operations[op_name]
+  local names, by = {}, {}
+  for _, p in ipairs(entry.params) do
+    names[#names + 1] = p[1]
+    by[p[1]], by[p[2]] = p[1], p[1]
+  end
+  table.sort(names)
+  return function(name)
+    if type(name) ~= "string" then
+      return nil, format("%s: a key is not a string", where)
+    end
+    local key = by[name]
+    if not key then
+      local shown = validate.show(name)
+      return nil, format("%s: unknown column '%s'%s", where, shown,
+        validate.suggestion(name, names, "columns"))
+    end
+    return key
+  end
+end
+
+local function from_csv(text, path, name_of)
+  local records, err = csv.parse(text)
+  if not records then
+    return nil, path .. ": " .. err
+  end
+  local header = records[1]
+  if not header or (#header == 1 and header[1] == "") then
+    return nil, path .. ": no header row"
+  end
+  local keys, seen = {}, {}
+  for i, name in ipairs(header) do
+    local key, msg = name_of(name:match("^%s*(.-)%s*$"))
+    if not key then
+      return nil, msg
+    end
+    if seen[key] then
+      return nil, format("%s: column '%s' appears twice", path, key)
+    end
+    seen[key], keys[i] = true, key
+  end
+  local rows = {}
+  for r = 2, #records do
+    local rec = records[r]
+    if not (#rec == 1 and rec[1] == "") then
+      if #rec ~= #keys then
+        return nil, format("%s: line %d has %d fields, the header has %d", path, rec.line,
+          #rec, #keys)
+      end
+      local row = {}
+      for i, key in ipairs(keys) do
+        if rec[i] ~= "" then
+          row[key] = rec[i]
+        end
+      end
+      rows[#rows + 1] = row
+    end
+  end
+  return rows
+end
+
+local function from_jsonl(text, path, name_of)
+  local rows, line = {}, 0
+  for l in (text:gsub("\r\n", "\n") .. "\n"):gmatch("([^\n]*)\n") do
+    line = line + 1
+    if l:match("%S") then
+      local obj = cjson.decode(l)
+      if type(obj) ~= "table" or next(obj) ~= nil and rawget(obj, 1) ~= nil then
+        return nil, format("%s: line %d is not a JSON object", path, line)
+      end
+      local row = {}
+      for k, v in pairs(obj) do
+        local key, msg = name_of(k)
+        if not key then
+          return nil, msg
+        end
+        if v ~= cjson.null then
+          row[key] = v
+        end
+      end
+      rows[#rows + 1] = row
+    end
+  end
+  return rows
+end
+
+--- Format of a file from its name: "csv" or "jsonl" (nil when the name does not say).
+function M.format_of(path)
+  local ext = path:lower():match("%.(%w+)$")
+  if ext == "csv" then
+    return "csv"
+  elseif ext == "jsonl" or ext == "ndjson" or ext == "json" then
+    return "jsonl"
+  end
+  return nil
+end
+
+--- Rows of operation `op_name` from the file at `path`. `fmt` is "csv", "jsonl" or nil
+-- (from the extension, else from the first character). Returns rows (snake_case keys)
+-- and the file's checksum, or nil and a message.
+function M.read(path, op_name, fmt)
+  local text, err = read_all(path)
+  if not text then
+    return nil, err
+  end
+  fmt = fmt or M.format_of(path) or (text:match("^%s*{") and "jsonl" or "csv")
+  local name_of = namer(op_name, path)
+  local rows
+  if fmt == "csv" then
+    rows, err = from_csv(text, path, name_of)
+  else
+    rows, err = from_jsonl(text, path, name_of)
+  end
+  if not rows then
+    return nil, err
+  end
+  return rows, M.checksum(text)
+end
+
+return M

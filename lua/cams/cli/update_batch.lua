@@ -1,0 +1,340 @@
+--- `cams qrdl update-batch FILE`: updates the QR codes listed in a CSV or JSON Lines
+-- file through client:update_many (paced by the client's rate limiter, retried by its
+-- retry policy), journals every finished row so that an interrupted run resumes with
+-- --resume, optionally saves the QR images, and writes one result per row.
+--
+-- Every row is checked before anything is sent: one bad row stops the run with exit
+-- status 2 and nothing sent.
+
+local cli = require "cams.cli"
+local images = require "cams.cli.images"
+local journal = require "cams.cli.journal"
+local output = require "cams.cli.output"
+local progress = require "cams.cli.progress"
+local read_rows = require "cams.cli.rows"
+local csv = require "cams.cli.csv"
+local term = require "cams.cli.term"
+local validate = require "cams.validate"
+
+local M = {}
+
+local format = string.format
+
+-- Fields of a result record, in the order of the CSV columns.
+M.FIELDS = { "row", "status", "phone_number", "qrdl_code", "qr_image_url", "deep_link_url",
+  "request_id", "error_code", "error_message", "image_file", "image_error" }
+
+-- Row options that fill empty fields (every update parameter but the code).
+local DEFAULTED = { "phone_number", "prefilled_message", "generate_qr_image", "cust_space_id" }
+
+local function say(msg)
+  io.stderr:write("cams: ", msg, "\n")
+end
+
+local function str(v)
+  if type(v) == "string" then
+    return v
+  elseif type(v) == "number" then
+    return validate.integer_string(v) or tostring(v)
+  end
+  return nil
+end
+
+local function is_interrupt(e)
+  local msg = type(e) == "table" and e.message or e
+  return tostring(msg):find("interrupted!", 1, true) ~= nil
+end
+
+--- The result record of row `i` (its input `row`, and res or err).
+function M.record(i, row, res, err)
+  local rec = { row = i, phone_number = str(row.phone_number), qrdl_code = str(row.qrdl_code) }
+  if res ~= nil then
+    local data = type(res.Data) == "table" and res.Data or {}
+    rec.status = "ok"
+    rec.qrdl_code = str(data.QrdlCode) or rec.qrdl_code
+    rec.qr_image_url = str(data.QrImageUrl)
+    rec.deep_link_url = str(data.DeepLinkUrl)
+    rec.request_id = str(res.RequestId)
+  else
+    rec.status = "error"
+    rec.error_code = str(err.code)
+    rec.error_message = str(err.message)
+    rec.request_id = str(err.request_id)
+  end
+  return rec
+end
+
+local function default_output(file)
+  local base = file:match("^(.*)%.[%w]+$")
+  if not base or base:match("/$") or base == "" then
+    base = file
+  end
+  return base .. ".results.jsonl"
+end
+
+-- Writes every record, in row order, to `path` (CSV when it ends in .csv).
+local function write_results(path, records, n)
+  local as_csv = read_rows.format_of(path) == "csv"
+  local lines = {}
+  if as_csv then
+    lines[1] = csv.line(M.FIELDS)
+  end
+  for i = 1, n do
+    local rec = records[i]
+    if rec then
+      if as_csv then
+        local fields = {}
+        for k, name in ipairs(M.FIELDS) do
+          fields[k] = rec[name] ~= nil and tostring(rec[name]) or ""
+        end
+        lines[#lines + 1] = csv.line(fields)
+      else
+        lines[#lines + 1] = output.json(rec, nil, M.FIELDS) .. "\n"
+      end
+    end
+  end
+  local tmp = path .. ".part"
+  local f, err = io.open(tmp, "wb")
+  if not f then
+    return nil, err
+  end
+  local ok, werr = f:write(table.concat(lines))
+  f:close()
+  if not ok then
+    os.remove(tmp)
+    return nil, werr
+  end
+  local renamed, rerr = os.rename(tmp, path)
+  if not renamed then
+    return nil, rerr
+  end
+  return true
+end
+
+local function shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+local function make_dir(dir)
+  local a, _, c = os.execute("mkdir -p -- " .. shell_quote(dir))
+  if a == true or a == 0 then
+    return c == nil or c == 0
+  end
+  return false
+end
+
+-- Counts of the records: updated, failed, images_failed, left.
+local function tally(records, n)
+  local t = { rows = n, updated = 0, failed = 0, images_failed = 0, left = 0 }
+  for i = 1, n do
+    local rec = records[i]
+    if not rec then
+      t.left = t.left + 1
+    elseif rec.status == "ok" then
+      t.updated = t.updated + 1
+      if rec.image_error then
+        t.images_failed = t.images_failed + 1
+      end
+    else
+      t.failed = t.failed + 1
+    end
+  end
+  return t
+end
+
+-- Rows from the file, with the row options filling empty fields; nil, status on error.
+local function load_rows(args, client)
+  local rows, checksum = read_rows.read(args.file, "update_qrdl", args.input_format)
+  if not rows then
+    say(checksum)
+    return nil, cli.USAGE
+  end
+  if #rows == 0 then
+    say(args.file .. ": no rows")
+    return nil, cli.USAGE
+  end
+  for _, row in ipairs(rows) do
+    for _, name in ipairs(DEFAULTED) do
+      if row[name] == nil then
+        row[name] = args[name]
+      end
+    end
+  end
+  -- every row is checked (prepare runs the call's checks) before anything is sent
+  local bad = 0
+  for i, row in ipairs(rows) do
+    local req, err = client:prepare("update_qrdl", row)
+    if not req then
+      bad = bad + 1
+      if bad <= 10 then
+        say(format("%s: row %d: %s", args.file, i, tostring(err.message)))
+      end
+    end
+  end
+  if bad > 0 then
+    say(format("%d of %d rows are not valid; nothing was sent", bad, #rows))
+    return nil, cli.USAGE
+  end
+  return rows, checksum
+end
+
+function M.run(args, client)
+  if args.retry_failed and not args.resume then
+    say("--retry-failed goes with --resume")
+    return cli.USAGE
+  end
+  local rows, checksum = load_rows(args, client)
+  if not rows then
+    return checksum
+  end
+  local n = #rows
+  local out_path = args.output_file or default_output(args.file)
+  local journal_path = args.journal or (out_path .. ".journal")
+  if out_path == args.file or journal_path == args.file or out_path == journal_path then
+    say("the input, output and journal files must be different files")
+    return cli.USAGE
+  end
+
+  local header, records, complete = journal.read(journal_path)
+  if header == false then
+    say(records)
+    return cli.USAGE
+  end
+  if header and not args.resume then
+    say(format("%s holds the journal of an earlier run of this batch; pass --resume to "
+      .. "continue it, or remove it to start over", journal_path))
+    return cli.USAGE
+  end
+  if header and (header.checksum ~= checksum or header.rows ~= n) then
+    say(format("%s belongs to a different input (%s changed since that run); remove it to "
+      .. "start over", journal_path, args.file))
+    return cli.USAGE
+  end
+  records = records or {}
+  for i in pairs(records) do
+    if i < 1 or i > n then
+      records[i] = nil
+    end
+  end
+  local function finished(i)
+    local rec = records[i]
+    return rec ~= nil and (rec.status == "ok" or not args.retry_failed)
+  end
+  local todo = 0
+  for i = 1, n do
+    if not finished(i) then
+      todo = todo + 1
+    end
+  end
+
+  if args.dry_run then
+    local first = true
+    for i = 1, n do
+      if not finished(i) then
+        if not first then
+          io.stdout:write("\n")
+        end
+        first = false
+        cli.print_request(args, assert(client:prepare("update_qrdl", rows[i])))
+      end
+    end
+    return cli.OK
+  end
+
+  local before = n - todo
+  local interrupted = false
+  if todo > 0 then
+    local ok, why = term.confirm(format("This updates %d QR code%s from %s. %s", todo,
+      todo == 1 and "" or "s", args.file, cli.WARNINGS.update_qrdl), args.yes)
+    if not ok then
+      say(why or "not confirmed; nothing was sent")
+      return cli.USAGE
+    end
+    local saver
+    if args.save_images then
+      if not make_dir(args.save_images) then
+        say("cannot create the folder " .. args.save_images)
+        return cli.USAGE
+      end
+      saver = images.new(client, args.save_images)
+    end
+    local j, jerr
+    if header then
+      j, jerr = journal.reopen(journal_path, complete)
+    else
+      j, jerr = journal.create(journal_path, { input = args.file, checksum = checksum, rows = n })
+    end
+    if not j then
+      say("cannot write the journal: " .. tostring(jerr))
+      return cli.FAILED
+    end
+    j.order = M.FIELDS
+
+    local bar = progress.new{ total = todo, now = require("cams.core").monotonic,
+      tty = term.isatty(2), interval = args.progress_interval }
+    local failures = 0
+    local ran, run_err = pcall(client.update_many, client, rows, {
+      skip = finished,
+      on_result = function(i, res, err)
+        if err and is_interrupt(err) then
+          error("interrupted!", 0)
+        end
+        local rec = M.record(i, rows[i], res, err)
+        if res ~= nil and saver then
+          rec.image_file, rec.image_error = saver:save(res.Data, i)
+        end
+        local written, werr = j:add(rec)
+        if not written then
+          error("cannot write the journal: " .. tostring(werr), 0)
+        end
+        records[i] = rec
+        if rec.status ~= "ok" or rec.image_error then
+          failures = failures + 1
+        end
+        return not (args.max_failures and failures >= args.max_failures)
+      end,
+      on_progress = function(done, _, failed)
+        bar:update(done, failed)
+      end,
+    })
+    bar:finish()
+    j:close()
+    if saver then
+      saver:close()
+    end
+    if not ran then
+      if not is_interrupt(run_err) then
+        say(tostring(run_err))
+        return cli.FAILED
+      end
+      interrupted = true
+    end
+  end
+
+  local written, werr = write_results(out_path, records, n)
+  if not written then
+    say("cannot write " .. out_path .. ": " .. tostring(werr))
+    return cli.FAILED
+  end
+  local t = tally(records, n)
+  local notes = {}
+  if t.images_failed > 0 then
+    notes[#notes + 1] = format(", %d image downloads failed", t.images_failed)
+  end
+  io.stderr:write(format("%s%d rows: %d updated, %d failed, %d left%s (%d done before this "
+    .. "run); results in %s\n", interrupted and "interrupted; " or "", n, t.updated, t.failed,
+    t.left, table.concat(notes), before, out_path))
+  if t.left > 0 then
+    io.stderr:write("run the same command with --resume to continue\n")
+  end
+  t.resumed, t.output_file, t.journal = before, out_path, journal_path
+  local status = cli.print_result(args, t)
+  if interrupted then
+    return cli.INTERRUPTED
+  elseif t.failed > 0 or t.left > 0 or t.images_failed > 0 then
+    return cli.FAILED
+  end
+  return status
+end
+
+return M

@@ -1,0 +1,736 @@
+-- The `cams` command line, run as a subprocess (with the interpreter running this suite)
+-- against the mock CAMS server; and its pieces (CSV, input rows, output formats) in-process.
+local mock = require "spec.support.mock"
+local socket = require "socket"
+local cjson = require "cjson"
+
+local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+local unpack = table.unpack or unpack
+local PHONE = "8615800000004"
+
+local function q(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function capture(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function write_file(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+local function lines_of(s)
+  local out = {}
+  for l in (s or ""):gmatch("[^\r\n]+") do out[#out + 1] = l end
+  return out
+end
+
+local ROOT = capture("pwd"):gsub("%s+$", "")
+-- script(1) runs a command on a pseudo-terminal (util-linux; skipped where missing)
+local HAS_SCRIPT = capture("command -v script || true") ~= ""
+local CAMS = ROOT .. "/bin/cams"
+
+describe("cams command line", function()
+  local m, dir
+
+  setup(function()
+    m = mock.start{}
+    dir = capture("mktemp -d /tmp/cams-cli-spec.XXXXXX"):gsub("%s+$", "")
+    assert(dir:match("^/tmp/cams%-cli%-spec%.%w+$"))
+  end)
+  teardown(function()
+    if m then m:stop() end
+    if dir and dir:match("^/tmp/cams%-cli%-spec%.%w+$") then os.execute("rm -rf " .. q(dir)) end
+  end)
+  before_each(function() m:reset() end)
+  after_each(function() m:config{ qps = 0, serve_images = 0 } end)
+
+  -- The command line `cams <args>`: env holds variables to set on top of the mock's.
+  local function command(args, env)
+    local vars = {
+      ALIBABA_CLOUD_ACCESS_KEY_ID = "testid", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "testsecret",
+      ALIBABA_CLOUD_SECURITY_TOKEN = "", ALIBABA_CLOUD_REGION_ID = "", ALIBABA_CLOUD_PROFILE = "",
+      ALIBABA_CLOUD_ENDPOINT = m.endpoint, CAMS_CA_FILE = m.ca_file,
+    }
+    for k, v in pairs(env or {}) do vars[k] = v end
+    local names = {}
+    for k in pairs(vars) do names[#names + 1] = k end
+    table.sort(names)
+    local parts = { "cd", q(dir), "&&", "env" }
+    for _, k in ipairs(names) do parts[#parts + 1] = q(k .. "=" .. vars[k]) end
+    parts[#parts + 1] = LUA
+    parts[#parts + 1] = q(CAMS)
+    for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
+    return table.concat(parts, " ")
+  end
+
+  -- Runs cams; returns exit status, stdout, stderr.
+  local function cams(args, opts)
+    opts = opts or {}
+    local err_file = dir .. "/stderr"
+    local out = capture("(" .. command(args, opts.env) .. ") <" .. (opts.stdin or "/dev/null")
+      .. " 2>" .. q(err_file) .. "; echo \"__status=$?\"")
+    local status = tonumber(out:match("__status=(%d+)%s*$"))
+    return status, (out:gsub("__status=%d+%s*$", "")), read_file(err_file) or ""
+  end
+
+  local function create(message)
+    local status, out, err = cams{ "--query", "Data.QrdlCode", "--output", "tsv", "qrdl",
+      "create", "--phone-number", PHONE, "--prefilled-message", message or "Hi",
+      "--generate-qr-image", "SVG" }
+    assert.equals(0, status, err)
+    return (out:gsub("%s+$", ""))
+  end
+
+  describe("help", function()
+    for _, args in ipairs{ {}, { "qrdl" }, { "qrdl", "create" }, { "qrdl", "update" },
+        { "qrdl", "list" }, { "qrdl", "delete" }, { "qrdl", "update-batch" }, { "call" } } do
+      it("cams " .. table.concat(args, " ") .. " --help", function()
+        local a = { unpack(args) }
+        a[#a + 1] = "--help"
+        local status, out = cams(a)
+        assert.equals(0, status)
+        assert.matches("Usage: cams", out)
+        if args[2] == "update" or args[2] == "update-batch" or args[2] == "delete" then
+          assert.matches("printed copies of it will no longer open the chat", out)
+        end
+      end)
+    end
+  end)
+
+  describe("usage errors exit with 2 and send nothing", function()
+    local cases = {
+      { {}, "a command is required" },
+      { { "qrdl" }, "a command is required" },
+      { { "qrdl", "frobnicate" }, "unknown command" },
+      { { "qrdl", "list" }, "missing option '--phone-number'" },
+      { { "--nope", "qrdl", "list", "--phone-number", PHONE }, "unknown option" },
+      { { "--output", "xml", "qrdl", "list", "--phone-number", PHONE }, "output" },
+      { { "--timeout", "0", "qrdl", "list", "--phone-number", PHONE }, "positive number" },
+      { { "--region", "Not A Region", "qrdl", "list", "--phone-number", PHONE }, "region" },
+      { { "qrdl", "create", "--phone-number", PHONE, "--prefilled-message", "x",
+          "--generate-qr-image", "svg" }, "case-sensitive" },
+      { { "qrdl", "update", "--phone-number", PHONE, "--qrdl-code", "C", "--prefilled-message",
+          "x", "--generate-qr-image", "GIF", "--yes" }, "generate_qr_image" },
+      { { "call", "ListPhoneMessageQrdl", "PhoneNumber" }, "Key=Value" },
+      { { "call", "ListPhoneMessageQrdl", "Signature=x" }, "set by the library" },
+    }
+    for _, case in ipairs(cases) do
+      it(table.concat(case[1], " "), function()
+        local status, _, err = cams(case[1])
+        assert.equals(2, status, err)
+        assert.truthy(err:find(case[2], 1, true), err)
+        assert.equals(0, m:request_count())
+      end)
+    end
+  end)
+
+  it("creates, lists, updates and deletes a QR code", function()
+    local code = create("First")
+    assert.matches("^%w+$", code)
+    assert.same({ { QrdlCode = code, GenerateQrImage = "SVG", PrefilledMessage = "First" } },
+                m:codes(PHONE))
+
+    local status, out, err = cams{ "qrdl", "list", "--phone-number", PHONE }
+    assert.equals(0, status, err)
+    local list = cjson.decode(out)
+    assert.equals(1, #list)
+    assert.equals(code, list[1].QrdlCode)
+
+    status, out, err = cams{ "qrdl", "update", "--phone-number", PHONE, "--qrdl-code", code,
+      "--prefilled-message", "Line 1\nLine 2", "--generate-qr-image", "PNG", "--yes" }
+    assert.equals(0, status, err)
+    assert.matches("printed copies of it will no longer open the chat", err)
+    assert.equals("Line 1\nLine 2", cjson.decode(out).Data.PrefilledMessage)
+    assert.equals("Line 1\nLine 2", m:codes(PHONE)[1].PrefilledMessage)
+
+    status, out, err = cams{ "qrdl", "delete", "--phone-number", PHONE, "--qrdl-code", code, "-y" }
+    assert.equals(0, status, err)
+    assert.equals("OK", cjson.decode(out).Code)
+    assert.same({}, m:codes(PHONE))
+    status, out = cams{ "qrdl", "list", "--phone-number", PHONE }
+    assert.equals(0, status)
+    assert.equals("[]\n", out)
+  end)
+
+  it("prints results as json, table or tsv and picks fields with --query", function()
+    local a, b = create("alpha"), create("beta, with\ttab")
+    local status, out, err = cams{ "--output", "tsv", "qrdl", "list", "--phone-number", PHONE }
+    assert.equals(0, status, err)
+    local rows = lines_of(out)
+    assert.equals(3, #rows)
+    assert.equals("QrdlCode\tPhoneNumber\tGenerateQrImage\tPrefilledMessage\tDeepLinkUrl\tQrImageUrl",
+                  rows[1])
+    assert.matches("^" .. a .. "\t" .. PHONE .. "\tSVG\talpha\t", rows[2])
+    assert.equals(1, rows[3]:find(b .. "\t" .. PHONE .. "\tSVG\tbeta, with\\ttab\t", 1, true))
+
+    status, out = cams{ "qrdl", "list", "--phone-number", PHONE, "--output", "table" }
+    assert.equals(0, status)
+    rows = lines_of(out)
+    assert.matches("^QrdlCode%s+PhoneNumber%s+GenerateQrImage%s+PrefilledMessage", rows[1])
+    local col = rows[1]:find("PhoneNumber", 1, true)
+    assert.equals(PHONE, rows[2]:sub(col, col + #PHONE - 1))
+    assert.equals(PHONE, rows[3]:sub(col, col + #PHONE - 1))
+
+    status, out = cams{ "qrdl", "list", "--phone-number", PHONE, "--query", "2.PrefilledMessage" }
+    assert.equals(0, status)
+    assert.equals('"beta, with\\ttab"\n', out)
+    status, out = cams{ "--output", "table", "call", "ListPhoneMessageQrdl", "PhoneNumber=" .. PHONE,
+      "--query", "Data.1.QrdlCode" }
+    assert.equals(0, status)
+    assert.equals(a .. "\n", out)
+
+    status, out = cams{ "--output", "table", "qrdl", "update", "--phone-number", PHONE,
+      "--qrdl-code", a, "--prefilled-message", "new", "--generate-qr-image", "SVG", "--yes" }
+    assert.equals(0, status)
+    assert.matches("\nData%.PrefilledMessage%s+new\n", out)
+    assert.matches("\nCode%s+OK\n", out)
+
+    status, out, err = cams{ "qrdl", "list", "--phone-number", PHONE, "--query", "1.Nope" }
+    assert.equals(1, status)
+    assert.equals("", out)
+    assert.matches("no field 'Nope'", err)
+  end)
+
+  it("calls any action with Key=Value parameters", function()
+    local code = create("c")
+    local status, out, err = cams{ "call", "DeletePhoneMessageQrdl", "PhoneNumber=" .. PHONE,
+      "QrdlCode=" .. code, "--api-version", "2020-06-06" }
+    assert.equals(0, status, err)
+    assert.equals("OK", cjson.decode(out).Code)
+    assert.same({}, m:codes(PHONE))
+    status, out, err = cams{ "call", "NoSuchAction", "PhoneNumber=" .. PHONE }
+    assert.equals("", out)
+    assert.equals(1, status)
+    assert.matches("InvalidAction.NotFound", err)
+  end)
+
+  describe("--dry-run", function()
+    local TOKEN = "ststoken"
+    local sts = { ALIBABA_CLOUD_ACCESS_KEY_ID = "stsid", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "stssecret",
+                  ALIBABA_CLOUD_SECURITY_TOKEN = TOKEN }
+
+    it("prints the signed V3 request with the secrets hidden and sends nothing", function()
+      local status, out, err = cams({ "--dry-run", "qrdl", "update", "--phone-number", PHONE,
+        "--qrdl-code", "C1", "--prefilled-message", "Hello there", "--generate-qr-image", "SVG" },
+        { env = sts })
+      assert.equals(0, status, err)
+      local l = lines_of(out)
+      assert.equals("POST " .. m.endpoint .. "/", l[1])
+      assert.matches("\nauthorization: ACS3%-HMAC%-SHA256 Credential=stsid,SignedHeaders=[%w;%-]+,"
+        .. "Signature=<redacted>\n", out)
+      assert.matches("\nx%-acs%-security%-token: <redacted>\n", out)
+      assert.matches("\nx%-acs%-action: UpdatePhoneMessageQrdl\n", out)
+      assert.matches("\n\nGenerateQrImage=SVG&PhoneNumber=" .. PHONE
+        .. "&PrefilledMessage=Hello%%20there&QrdlCode=C1\n$", out)
+      assert.is_nil(out:find(TOKEN, 1, true))
+      assert.is_nil((out .. err):find("stssecret", 1, true))
+      assert.is_nil(err:find("Continue?", 1, true)) -- never asks
+      assert.equals(0, m:request_count())
+    end)
+
+    it("hides the V2 signature and token of the query string; JSON with --output json", function()
+      local status, out = cams({ "--dry-run", "--signature", "v2", "--output", "json", "call",
+        "ListPhoneMessageQrdl", "PhoneNumber=" .. PHONE }, { env = sts })
+      assert.equals(0, status)
+      local req = cjson.decode(out)
+      assert.equals("POST", req.method)
+      assert.matches("[?&]Signature=<redacted>", req.url)
+      assert.matches("[?&]SecurityToken=<redacted>", req.url)
+      assert.matches("[?&]Action=ListPhoneMessageQrdl", req.url)
+      assert.equals("PhoneNumber=" .. PHONE, req.body)
+      assert.is_nil(out:find(TOKEN, 1, true))
+      assert.equals(0, m:request_count())
+    end)
+  end)
+
+  it("--debug traces the exchange on stderr with the secrets hidden", function()
+    local status, out, err = cams({ "--debug", "qrdl", "list", "--phone-number", PHONE },
+      { env = { ALIBABA_CLOUD_ACCESS_KEY_ID = "stsid", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "stssecret",
+                ALIBABA_CLOUD_SECURITY_TOKEN = "ststoken" } })
+    assert.equals(0, status, err)
+    assert.equals("[]\n", out)
+    assert.matches("> POST " .. m.endpoint:gsub("%p", "%%%0") .. "/\n", err)
+    assert.matches("> authorization: [^\n]*Signature=<redacted>\n", err)
+    assert.matches("< HTTP 200 %(", err)
+    assert.matches('< {"AccessDeniedDetail"', err)
+    assert.is_nil(err:find("ststoken", 1, true))
+    assert.is_nil(err:find("stssecret", 1, true))
+  end)
+
+  describe("errors", function()
+    it("exit 1 with code, message and request id for an API error", function()
+      m:fail("Ram.PermissionDeny")
+      local status, out, err = cams{ "qrdl", "list", "--phone-number", PHONE }
+      assert.equals(1, status)
+      assert.equals("", out)
+      local rid = m:last_request().request_id
+      assert.matches("Ram%.PermissionDeny: You are not authorized", err)
+      assert.truthy(err:find("RequestId " .. rid, 1, true), err)
+    end)
+
+    it("exit 1 for a network error", function()
+      local port = socket.bind("127.0.0.1", 0)
+      local _, p = port:getsockname()
+      port:close()
+      local status, _, err = cams{ "--endpoint", "https://127.0.0.1:" .. p, "--retries", "0",
+        "qrdl", "list", "--phone-number", PHONE }
+      assert.equals(1, status)
+      assert.matches("Transport%.Connect", err)
+    end)
+
+    it("exit 1 without credentials", function()
+      local status, _, err = cams({ "qrdl", "list", "--phone-number", PHONE },
+        { env = { ALIBABA_CLOUD_ACCESS_KEY_ID = "", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "" } })
+      assert.equals(1, status)
+      assert.matches("MissingCredentials", err)
+    end)
+
+    it("accepts --ca-file and --endpoint and rejects a bad CA file", function()
+      local status = cams({ "--endpoint", m.endpoint, "--ca-file", m.ca_file, "qrdl", "list",
+        "--phone-number", PHONE }, { env = { ALIBABA_CLOUD_ENDPOINT = "", CAMS_CA_FILE = "" } })
+      assert.equals(0, status)
+      local out, err
+      status, out, err = cams{ "--ca-file", dir .. "/missing.pem", "qrdl", "list",
+        "--phone-number", PHONE }
+      assert.equals("", out)
+      assert.equals(2, status)
+      assert.matches("ca_file is not readable", err)
+    end)
+
+    it("--profile picks an aliyun CLI profile, and an unknown one is reported", function()
+      local home = dir .. "/home"
+      os.execute("mkdir -p " .. q(home .. "/.aliyun"))
+      local f = assert(io.open(home .. "/.aliyun/config.json", "w"))
+      f:write('{"current":"other","profiles":[{"name":"other","mode":"AK",'
+        .. '"access_key_id":"nosuchid","access_key_secret":"x"},{"name":"work","mode":"AK",'
+        .. '"access_key_id":"testid","access_key_secret":"testsecret"}]}')
+      f:close()
+      local env = { HOME = home, ALIBABA_CLOUD_ACCESS_KEY_ID = "", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "",
+                    ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true" }
+      local status, _, err = cams({ "--profile", "work", "qrdl", "list", "--phone-number", PHONE },
+        { env = env })
+      assert.equals(0, status, err)
+      status, _, err = cams({ "--profile", "nosuchprofile", "qrdl", "list", "--phone-number", PHONE },
+        { env = env })
+      assert.equals(1, status)
+      assert.matches("MissingCredentials", err)
+      assert.matches("nosuchprofile", err)
+      assert.is_nil(err:find("testsecret", 1, true))
+    end)
+  end)
+
+  describe("confirmation", function()
+    local update = { "qrdl", "update", "--phone-number", PHONE, "--qrdl-code", "C1",
+      "--prefilled-message", "x", "--generate-qr-image", "SVG" }
+
+    it("is refused without a terminal unless --yes is given", function()
+      for _, args in ipairs{ update, { "qrdl", "delete", "--phone-number", PHONE, "--qrdl-code", "C1" } } do
+        local status, out, err = cams(args)
+        assert.equals(2, status)
+        assert.equals("", out)
+        assert.matches("no longer open the chat", err)
+        assert.matches("standard input is not a terminal; pass %-%-yes", err)
+      end
+      assert.equals(0, m:request_count())
+    end)
+
+    if HAS_SCRIPT then
+      it("is asked on a terminal", function()
+        local function on_tty(answer)
+          local cmd = "printf " .. q(answer .. "\\n") .. " | script -qec " .. q(command(update))
+            .. " /dev/null >" .. q(dir .. "/tty.out") .. " 2>&1; echo $?"
+          return tonumber(capture(cmd):match("%d+")), read_file(dir .. "/tty.out")
+        end
+        local status, out = on_tty("n")
+        assert.equals(2, status, out)
+        assert.matches("Continue%? %[y/N%]", out)
+        assert.equals(0, m:request_count())
+        status, out = on_tty("y")
+        assert.equals(0, status, out)
+        assert.equals(1, m:request_count())
+      end)
+    end
+  end)
+
+  describe("update-batch", function()
+    local N = 200
+
+    local function message(i)
+      return ("Hello, row %d\n\"quoted\" line"):format(i)
+    end
+
+    local function write_csv(path, n)
+      local out = { "phone_number,QrdlCode,prefilled_message,GenerateQrImage\r\n" }
+      for i = 1, n do
+        out[#out + 1] = ('%s,Q%04d,"%s",%s\r\n'):format(PHONE, i, message(i):gsub('"', '""'),
+          i % 2 == 0 and "PNG" or "SVG")
+      end
+      write_file(path, table.concat(out))
+    end
+
+    local function results_of(path)
+      local recs = {}
+      for _, l in ipairs(lines_of(read_file(path))) do recs[#recs + 1] = cjson.decode(l) end
+      return recs
+    end
+
+    local function stored()
+      local t, n = {}, 0
+      for _, c in ipairs(m:codes(PHONE)) do t[c.QrdlCode] = c.PrefilledMessage; n = n + 1 end
+      return t, n
+    end
+
+    it("paces 200 rows under the server's limit and reports failed rows", function()
+      m:config{ qps = 180 } -- per second; the client sends at most 150 (unpaced: ~1000)
+      local input = dir .. "/paced.csv"
+      write_csv(input, N)
+      m:fail("Ram.PermissionDeny", 3) -- the first three rows
+      local status, out, err = cams{ "--qps", "150", "--retries", "0", "qrdl", "update-batch",
+        input, "--yes", "--output-file", dir .. "/paced.out.csv", "--progress-interval", "0.5" }
+      assert.equals(1, status, err)
+      local summary = cjson.decode(out)
+      assert.same({ rows = N, updated = N - 3, failed = 3, left = 0, images_failed = 0, resumed = 0,
+                    output_file = dir .. "/paced.out.csv", journal = dir .. "/paced.out.csv.journal" },
+                  summary)
+      assert.matches("progress: 200/200 rows", err)
+      assert.matches("200 rows: 197 updated, 3 failed, 0 left", err)
+
+      local csv = require "cams.cli.csv"
+      local records = assert(csv.parse(read_file(dir .. "/paced.out.csv")))
+      assert.same({ "row", "status", "phone_number", "qrdl_code", "qr_image_url", "deep_link_url",
+                    "request_id", "error_code", "error_message", "image_file", "image_error" },
+                  { unpack(records[1]) })
+      assert.equals(N + 1, #records)
+      for i = 1, N do
+        local r = records[i + 1]
+        assert.equals(tostring(i), r[1])
+        assert.equals(("Q%04d"):format(i), r[4])
+        assert.matches("^%x+%-", r[7]) -- request id
+        if i <= 3 then
+          assert.equals("error", r[2])
+          assert.equals("Ram.PermissionDeny", r[8])
+          assert.matches("not authorized", r[9])
+        else
+          assert.equals("ok", r[2])
+          assert.equals("https://wa.me/message/" .. r[4], r[6])
+        end
+      end
+      local codes, count = stored()
+      assert.equals(N - 3, count)
+      assert.equals(message(200), codes.Q0200)
+      assert.equals(N, m:request_count()) -- no retries, and none throttled
+
+      -- the failed rows again
+      status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--output-file",
+        dir .. "/paced.out.csv", "--resume", "--retry-failed", "--output", "tsv", "--query", "updated" }
+      assert.equals(0, status, err)
+      assert.equals("200\n", out)
+      assert.equals(N + 3, m:request_count())
+      assert.matches("200 rows: 200 updated, 0 failed, 0 left %(197 done before this run%)", err)
+    end)
+
+    it("resumes a killed run without repeating or losing rows", function()
+      local input = dir .. "/killed.csv"
+      write_csv(input, N)
+      local output = dir .. "/killed.jsonl"
+      local journal = output .. ".journal"
+      local args = { "--qps", "200", "qrdl", "update-batch", input, "--yes", "--output-file", output }
+      local pid = tonumber(capture(command(args) .. " >/dev/null 2>" .. q(dir .. "/killed.err")
+        .. " </dev/null & echo $!"))
+      assert.is_number(pid)
+      local deadline = socket.gettime() + 20
+      local function journal_lines()
+        return #lines_of(read_file(journal))
+      end
+      while journal_lines() < 1 + N / 2 do
+        assert.is_true(socket.gettime() < deadline, "the batch made no progress")
+        socket.sleep(0.01)
+      end
+      os.execute("kill -9 " .. pid)
+      while (read_file("/proc/" .. pid .. "/stat") or ""):match("%)%s+[^ZX]") do socket.sleep(0.01) end
+      local at_kill = journal_lines() - 1
+      assert.is_true(at_kill < N, "the batch finished before it was killed")
+      assert.is_nil(read_file(output)) -- it never got to write the results
+
+      local status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--output-file",
+        output, "--resume", "--qps", "200" }
+      assert.equals(0, status, err)
+      local summary = cjson.decode(out)
+      assert.equals(N, summary.updated)
+      assert.is_true(summary.resumed >= at_kill)
+
+      local recs = results_of(output)
+      assert.equals(N, #recs)
+      for i, r in ipairs(recs) do
+        assert.equals(i, r.row)
+        assert.equals("ok", r.status)
+        assert.equals(("Q%04d"):format(i), r.qrdl_code)
+      end
+      local per_row = {}
+      for n, l in ipairs(lines_of(read_file(journal))) do
+        local ok, rec = pcall(cjson.decode, l) -- a line cut short by the kill does not count
+        if n > 1 and ok then per_row[rec.row] = (per_row[rec.row] or 0) + 1 end
+      end
+      for i = 1, N do assert.equals(1, per_row[i]) end
+      local codes, count = stored()
+      assert.equals(N, count)
+      for i = 1, N do assert.equals(message(i), codes[("Q%04d"):format(i)]) end
+      -- at most the row in flight at the kill went out twice
+      local sent = m:request_count()
+      assert.is_true(sent == N or sent == N + 1, sent .. " requests")
+    end)
+
+    it("stops cleanly on Ctrl-C (SIGINT), keeping every finished row", function()
+      local input = dir .. "/sigint.csv"
+      write_csv(input, 60)
+      local output = dir .. "/sigint.jsonl"
+      local journal = output .. ".journal"
+      local pid_file, rc_file = dir .. "/sigint.pid", dir .. "/sigint.rc"
+      os.remove(rc_file)
+      local script = command{ "--qps", "100", "qrdl", "update-batch", input, "--yes",
+        "--output-file", output } .. " >" .. q(dir .. "/sigint.out") .. " 2>" .. q(dir .. "/sigint.err")
+        .. " </dev/null & echo $! >" .. q(pid_file) .. "; wait $!; echo $? >" .. q(rc_file)
+      os.execute("sh -c " .. q(script) .. " >/dev/null 2>&1 </dev/null &")
+      local deadline = socket.gettime() + 20
+      while #lines_of(read_file(journal)) < 11 do
+        assert.is_true(socket.gettime() < deadline, "the batch made no progress")
+        socket.sleep(0.01)
+      end
+      os.execute("kill -INT " .. assert(tonumber(read_file(pid_file))))
+      while not read_file(rc_file) or read_file(rc_file) == "" do
+        assert.is_true(socket.gettime() < deadline, "the batch did not stop")
+        socket.sleep(0.01)
+      end
+      assert.equals(130, tonumber(read_file(rc_file)))
+      local err = read_file(dir .. "/sigint.err")
+      assert.matches("interrupted; 60 rows: %d+ updated", err)
+      assert.matches("with %-%-resume to continue", err)
+      local recs = results_of(output)
+      assert.is_true(#recs >= 10 and #recs < 60, #recs .. " results")
+      assert.equals(#recs, #lines_of(read_file(journal)) - 1)
+      assert.equals(#recs, cjson.decode(read_file(dir .. "/sigint.out")).updated)
+      for i, r in ipairs(recs) do assert.equals(i, r.row) end
+
+      local status, out = cams{ "qrdl", "update-batch", input, "--yes", "--output-file", output,
+        "--resume", "--qps", "200", "--output", "tsv", "--query", "updated" }
+      assert.equals(0, status)
+      assert.equals("60\n", out)
+      assert.equals(60, #results_of(output))
+      local sent = m:request_count()
+      assert.is_true(sent == 60 or sent == 61, sent .. " requests")
+    end)
+
+    it("reads JSON Lines, fills row options and saves the QR images", function()
+      m:config{ serve_images = 1 }
+      local input = dir .. "/images.jsonl"
+      write_file(input, table.concat({
+        '{"qrdl_code":"IMG1","prefilled_message":"one","generate_qr_image":"PNG"}',
+        '',
+        '{"QrdlCode":"IMG2","PrefilledMessage":"two\\nlines"}',
+        '{"qrdl_code":"IMG3","prefilled_message":"three","generate_qr_image":null,"phone_number":8615800000005}',
+      }, "\n"))
+      local status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--phone-number", PHONE,
+        "--generate-qr-image", "SVG", "--save-images", dir .. "/qr", "--output", "tsv",
+        "--query", "updated" }
+      assert.equals(0, status, err)
+      assert.equals("3\n", out)
+      assert.equals("\137PNG", read_file(dir .. "/qr/IMG1.png"):sub(1, 4))
+      assert.matches("^<svg", read_file(dir .. "/qr/IMG2.svg"))
+      assert.matches("^<svg", read_file(dir .. "/qr/IMG3.svg"))
+      assert.equals(3, m:image_count())
+      local codes = stored()
+      assert.equals("two\nlines", codes.IMG2)
+      assert.equals("three", m:codes("8615800000005")[1].PrefilledMessage)
+      local recs = results_of(dir .. "/images.results.jsonl")
+      assert.equals(dir .. "/qr/IMG1.png", recs[1].image_file)
+    end)
+
+    it("checks every row before sending anything", function()
+      local input = dir .. "/bad.csv"
+      write_file(input, "qrdl_code,prefilled_message,generate_qr_image,phone_number\n"
+        .. "A,ok,SVG," .. PHONE .. "\nB,,SVG," .. PHONE .. "\nC,x,GIF," .. PHONE .. "\n")
+      local status, _, err = cams{ "qrdl", "update-batch", input, "--yes" }
+      assert.equals(2, status)
+      assert.matches("row 2: [^\n]*prefilled_message", err)
+      assert.matches("row 3: [^\n]*generate_qr_image", err)
+      assert.matches("2 of 3 rows are not valid; nothing was sent", err)
+
+      write_file(input, "qrdl_code,prefiled_message\nA,x\n")
+      status, _, err = cams{ "qrdl", "update-batch", input, "--yes" }
+      assert.equals(2, status)
+      assert.matches("unknown column 'prefiled_message'; did you mean 'prefilled_message'%?", err)
+
+      write_file(input, 'qrdl_code,prefilled_message\nA,"not closed\n')
+      status, _, err = cams{ "qrdl", "update-batch", input, "--yes" }
+      assert.equals(2, status)
+      assert.matches("line 2: a quoted field is not closed", err)
+
+      status, _, err = cams{ "qrdl", "update-batch", dir .. "/missing.csv", "--yes" }
+      assert.equals(2, status)
+      assert.matches("missing.csv", err)
+      assert.equals(0, m:request_count())
+    end)
+
+    it("asks before updating, refuses a journal without --resume, prints requests on --dry-run",
+      function()
+        local input = dir .. "/small.csv"
+        write_csv(input, 3)
+        local status, out, err = cams{ "qrdl", "update-batch", input }
+        assert.equals(2, status)
+        assert.equals("", out)
+        assert.matches("This updates 3 QR codes", err)
+        assert.matches("pass %-%-yes", err)
+
+        status, out, err = cams{ "--dry-run", "qrdl", "update-batch", input }
+        assert.equals(0, status, err)
+        local _, n = out:gsub("POST https://", "")
+        assert.equals(3, n)
+        assert.equals(3, select(2, out:gsub("Signature=<redacted>", "")))
+        assert.is_nil(read_file(dir .. "/small.results.jsonl.journal"))
+        assert.equals(0, m:request_count())
+
+        status = cams{ "qrdl", "update-batch", input, "--yes" }
+        assert.equals(0, status)
+        assert.equals(3, m:request_count())
+        status, _, err = cams{ "qrdl", "update-batch", input, "--yes" }
+        assert.equals(2, status)
+        assert.matches("pass %-%-resume to continue it", err)
+
+        write_csv(input, 4)
+        status, _, err = cams{ "qrdl", "update-batch", input, "--yes", "--resume" }
+        assert.equals(2, status)
+        assert.matches("belongs to a different input", err)
+        assert.equals(3, m:request_count())
+      end)
+
+    if HAS_SCRIPT then
+      it("redraws one progress line on a terminal", function()
+        local input = dir .. "/tty.csv"
+        write_csv(input, 5)
+        local cmd = "script -qec " .. q(command{ "qrdl", "update-batch", input, "--yes" })
+          .. " /dev/null </dev/null >" .. q(dir .. "/tty.out") .. " 2>&1; echo $?"
+        assert.equals(0, tonumber(capture(cmd):match("%d+")))
+        local out = read_file(dir .. "/tty.out")
+        assert.matches("\r5/5 rows  [%d.]+/s  ETA 0:00  0 failed\27%[K", out)
+        assert.is_nil(out:find("progress:", 1, true))
+        assert.equals(5, m:request_count())
+      end)
+    end
+
+    it("stops after --max-failures failed rows, leaving the rest for --resume", function()
+      local input = dir .. "/stop.csv"
+      write_csv(input, 6)
+      m:fail("Ram.PermissionDeny", 2)
+      local status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--max-failures", "2",
+        "--output", "tsv", "--query", "left" }
+      assert.equals(1, status, err)
+      assert.equals("4\n", out)
+      assert.matches("with %-%-resume to continue", err)
+      assert.equals(2, m:request_count())
+      status = cams{ "qrdl", "update-batch", input, "--yes", "--resume" }
+      assert.equals(1, status) -- the two failed rows stay failed
+      assert.equals(6, m:request_count())
+    end)
+  end)
+end)
+
+describe("cams command line pieces", function()
+  local csv = require "cams.cli.csv"
+  local output = require "cams.cli.output"
+  local rows = require "cams.cli.rows"
+
+  it("parses RFC 4180 CSV", function()
+    local recs = assert(csv.parse('\239\187\191a,b,c\r\n1,"x, ""y""\r\nz",\r\n\n"",q,"3"'))
+    assert.equals(4, #recs)
+    assert.same({ "a", "b", "c" }, { recs[1][1], recs[1][2], recs[1][3] })
+    assert.same({ "1", 'x, "y"\r\nz', "" }, { recs[2][1], recs[2][2], recs[2][3] })
+    assert.equals(2, recs[2].line)
+    assert.same({ "" }, { recs[3][1], recs[3][2] })
+    assert.equals(5, recs[4].line)
+    assert.same({ "", "q", "3" }, { recs[4][1], recs[4][2], recs[4][3] })
+    assert.same({ nil, "line 2: a quoted field is not closed" }, { csv.parse('a\n"b') })
+    assert.same({ nil, "line 1: unexpected text after a closing quote" }, { csv.parse('"a"b') })
+    assert.matches("line 2: a quote", select(2, csv.parse('a\nb"c')))
+    assert.equals('plain,"a,b","say ""hi""","two\nlines"," lead"\r\n',
+                  csv.line{ "plain", "a,b", 'say "hi"', "two\nlines", " lead" })
+    local back = csv.parse(csv.line{ "a,b", 'q"', "n\nl" })
+    assert.same({ "a,b", 'q"', "n\nl" }, { back[1][1], back[1][2], back[1][3] })
+  end)
+
+  it("renders JSON with sorted keys, [] for the empty list, and escapes", function()
+    assert.equals('{"a":1,"b":[1,2.5,"x"],"c":{"d":null}}',
+                  output.json{ b = { 1, 2.5, "x" }, a = 1, c = { d = cjson.null } })
+    assert.equals("[]", output.json({}))
+    assert.equals('"tab\\t\\"q\\"\\u0001/"', output.json('tab\t"q"\1/'))
+    assert.equals('{"row":1,"status":"ok","a":true}', output.json{ a = true, status = "ok", row = 1 })
+  end)
+
+  it("keeps a journal that survives a line cut short", function()
+    local journal = require "cams.cli.journal"
+    local path = os.tmpname()
+    local j = assert(journal.create(path, { input = "x.csv", checksum = "00000001", rows = 3 }))
+    assert(j:add{ row = 1, status = "ok" })
+    j:close()
+    local f = assert(io.open(path, "ab"))
+    f:write('{"row":2,"sta') -- a process killed in the middle of a write
+    f:close()
+    local header, records, complete = journal.read(path)
+    assert.equals("x.csv", header.input)
+    assert.equals(3, header.rows)
+    assert.same({ [1] = { row = 1, status = "ok" } }, records)
+    assert.is_false(complete)
+    j = assert(journal.reopen(path, complete))
+    assert(j:add{ row = 2, status = "error" })
+    j:close()
+    header, records, complete = journal.read(path)
+    assert.equals("00000001", header.checksum)
+    assert.equals("error", records[2].status)
+    assert.is_true(complete)
+    write_file(path, "not a journal\n")
+    assert.same({ false, path .. " is not a journal of update-batch" }, { journal.read(path) })
+    os.remove(path)
+    assert.is_nil(journal.read(path))
+  end)
+
+  it("picks values with --query paths", function()
+    local v = { Data = { { QrdlCode = "A" }, { QrdlCode = "B" } }, Code = "OK" }
+    assert.equals("B", output.query(v, "Data.2.QrdlCode"))
+    assert.equals("OK", output.query(v, "Code"))
+    assert.is_nil(output.query(v, "Data.3"))
+    assert.matches("no field 'x'", select(2, output.query(v, "Code.x")))
+    assert.matches("empty segment", select(2, output.query(v, "Data..x")))
+  end)
+
+  it("reads rows with snake_case or PascalCase names and refuses unknown ones", function()
+    local path = os.tmpname()
+    write_file(path, "QrdlCode, prefilled_message ,GenerateQrImage\nA,hi,SVG\n\nB,,PNG\n")
+    local list, sum = rows.read(path, "update_qrdl", "csv")
+    assert.same({ { qrdl_code = "A", prefilled_message = "hi", generate_qr_image = "SVG" },
+                  { qrdl_code = "B", generate_qr_image = "PNG" } }, list)
+    assert.matches("^%x%x%x%x%x%x%x%x$", sum)
+    write_file(path, "QrdlCode,qrdl_code\nA,B\n")
+    assert.matches("column 'qrdl_code' appears twice", select(2, rows.read(path, "update_qrdl", "csv")))
+    write_file(path, "qrdl_code,x\nA\n")
+    assert.matches("unknown column 'x'", select(2, rows.read(path, "update_qrdl", "csv")))
+    write_file(path, "qrdl_code,phone_number\nA\n")
+    assert.matches("line 2 has 1 fields, the header has 2", select(2, rows.read(path, "update_qrdl", "csv")))
+    write_file(path, '{"QrdlCode":"A"}\n[1]\n')
+    assert.matches("line 2 is not a JSON object", select(2, rows.read(path, "update_qrdl", "jsonl")))
+    os.remove(path)
+  end)
+end)
