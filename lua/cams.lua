@@ -16,9 +16,10 @@ local validate = require "cams.validate"
 local endpoint = require "cams.endpoint"
 local credentials = require "cams.credentials"
 local operation_entries = require "cams.operations"
-local curl_transport = require "cams.transport.curl"
+local transport_select = require "cams.transport.select"
 local clock = require "cams.clock"
 local ratelimit = require "cams.ratelimit"
+local shdict_ratelimit = require "cams.ratelimit.shdict"
 local retry = require "cams.retry"
 local cjson = require "cjson.safe"
 
@@ -121,6 +122,11 @@ local OPTIONS = {
   end,
   transport = function(v, name)
     return one_of(v, name, { "auto", "curl", "ngx" })
+  end,
+  shared_dict = function(v, name)
+    if type(v) ~= "string" or v == "" then
+      return format("%s must be the name of a lua_shared_dict", name)
+    end
   end,
 }
 OPTIONS.connect_timeout = OPTIONS.timeout
@@ -255,12 +261,24 @@ function M.new(opts)
     parsed = assert(endpoint.for_region(region))
   end
 
+  local transport = opts.transport or "auto"
+  local ngx = clock.nginx()
+  if transport == "ngx" and not ngx then
+    return fail("transport 'ngx' needs nginx with the Lua module (cosockets); outside nginx "
+      .. "use 'auto' or 'curl'", "NotSupported")
+  end
+  local cosockets = transport == "ngx" or (transport == "auto" and ngx ~= nil)
+
   local ca_file, ca_source = opts.ca_file, "ca_file"
   if ca_file == nil then
     ca_file, ca_source = getenv(ENV_CA_FILE), ENV_CA_FILE
     if ca_file == "" then
       ca_file = nil
     end
+  end
+  if ca_file and cosockets then
+    return fail(ca_source .. " does not apply inside nginx: cosockets trust the certificates "
+      .. "named by the lua_ssl_trusted_certificate directive")
   end
   if ca_file then
     msg = readable(ca_file)
@@ -269,10 +287,18 @@ function M.new(opts)
     end
   end
 
-  local transport = opts.transport or "auto"
-  if transport == "ngx" then
-    return fail("transport 'ngx' is not available in this version; use 'auto' or 'curl'",
-      "NotSupported")
+  local shared = opts.shared_dict
+  local dict
+  if shared ~= nil then
+    if not ngx then
+      return fail("shared_dict needs nginx (a lua_shared_dict shared by its workers); "
+        .. "outside nginx each client paces its own calls")
+    end
+    dict = ngx.shared and ngx.shared[shared]
+    if not dict then
+      return fail(format("shared_dict '%s' is not defined: add 'lua_shared_dict %s 1m;' to "
+        .. "the http block of nginx.conf", show(shared), show(shared)))
+    end
   end
 
   local ok, core = pcall(require, "cams.core")
@@ -298,6 +324,7 @@ function M.new(opts)
     qps = opts.qps,
     ca_file = ca_file,
     transport = transport,
+    shared_dict = shared,
     credentials_source = creds.source,
   }, Client)
   private[client] = {
@@ -307,9 +334,9 @@ function M.new(opts)
     secret = creds.access_key_secret,
     token = creds.security_token,
   }
-  private[client].transport = curl_transport.new(core, client)
+  private[client].transport = transport_select.new(core, client, transport)
   private[client].clock = clock.new(core)
-  private[client].limiter = ratelimit.new()
+  private[client].limiter = dict and shdict_ratelimit.new(dict) or ratelimit.new()
   return client
 end
 
@@ -463,6 +490,12 @@ local function send(self, p, action, params, version, o)
   local qps = self.qps
   if qps == nil then
     qps = ACTION_QPS[action]
+  end
+  -- before any wait: inside nginx a phase without cosockets must not sleep either
+  local ready, why = p.transport:ready()
+  if not ready then
+    return nil, errors.new{ code = "NotSupported", message = why, action = action,
+      attempts = 0, retryable = false }
   end
   local c = p.clock
   return retry.run({
