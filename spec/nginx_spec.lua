@@ -108,6 +108,7 @@ describe("lua-cams in nginx", function()
     untrusted = mock.start{} -- its certificate comes from a CA that the app does not trust
     app = start_app(m, 2, {
       fast = base_profile(m, { qps = false }),
+      early = base_profile(m, { shared_dict = "cams_limits" }),
       v2 = base_profile(m, { qps = false, signature = "v2" }),
       cosockets = base_profile(m, { qps = false, transport = "ngx" }),
       curl = base_profile(m, { qps = false, transport = "curl", ca_file = m.ca_file }),
@@ -150,13 +151,13 @@ describe("lua-cams in nginx", function()
   end)
 
   it("updates a QR code with explicit options, V3 and V2 signatures", function()
-    for _, profile in ipairs{ "fast", "v2", "cosockets" } do
+    for _, profile in ipairs{ "fast", "v2", "cosockets", "early" } do
       local r = get(app, "/client/" .. profile .. "?message=" .. profile .. "%20%E4%BD%A0%E5%A5%BD")
       assert.is_true(r.ok, r.err and r.err.text)
       assert.equals(profile .. " 你好", r.res.Data.PrefilledMessage)
       assert.equals(profile == "v2" and "v2" or "v3", m:last_request().signature_version)
     end
-    assert.equals(3, m:request_count())
+    assert.equals(4, m:request_count())
   end)
 
   it("still works with transport = 'curl' (which blocks the worker)", function()

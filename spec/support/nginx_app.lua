@@ -1,5 +1,6 @@
 -- Handlers of the nginx that runs lua-cams in spec/nginx_spec.lua and bench/. Every answer
--- is JSON: {ok = true, res = <body>, worker = <id>} or {ok = false, err = <error fields>}.
+-- is JSON: {ok = true, res = <body>, worker = <id>} or {ok = false, err = <error fields>},
+-- with status 200 (failures get 502 when the query has `strict`).
 --
 --   init_by_lua_block { require("spec.support.nginx_app").init{ profiles = {...} } }
 --   location /client/ { content_by_lua_block { require("spec.support.nginx_app").client() } }
@@ -16,6 +17,10 @@ local clients = {}
 
 function M.init(settings)
   profiles = settings.profiles or {}
+  -- made in init_by_lua, before the workers fork, as the README shows
+  if profiles.early then
+    clients.early = assert(cams.new(profiles.early))
+  end
 end
 
 local function error_fields(err)
@@ -35,6 +40,9 @@ local function result(res, err)
 end
 
 local function reply(t)
+  if t.ok == false and ngx.var.arg_strict then
+    ngx.status = 502 -- for load generators that count only statuses
+  end
   ngx.header["Content-Type"] = "application/json"
   ngx.say(cjson.encode(t))
   return ngx.exit(200)
