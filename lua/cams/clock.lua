@@ -7,6 +7,7 @@ local M = {}
 M.YIELDING_PHASES = {
   rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
   ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true, precontent = true,
+  preread = true, -- ngx_stream_lua
 }
 
 local function nginx()

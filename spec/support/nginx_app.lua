@@ -133,15 +133,20 @@ end
 -- Transport edge cases: /raw/<case> answers with exact bytes on the raw connection;
 -- /transport?case=<case> sends a request there through cams.transport.ngx.
 
+-- The raw handler closes the connection after every answer: the answers say so.
 local RAW = {
-  length = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Case: length\r\n\r\nhello",
-  chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+  length = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Case: length\r\nConnection: close\r\n\r\n"
+    .. "hello",
+  chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     .. "5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
   until_close = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nread until close",
-  interim = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
-  no_content = "HTTP/1.1 204 No Content\r\nX-Case: empty\r\n\r\n",
-  repeated = "HTTP/1.1 200 OK\r\nX-Dup: first\r\nx-dup: second\r\nContent-Length: 0\r\n\r\n",
-  error_status = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy",
+  interim = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n"
+    .. "Connection: close\r\n\r\nok",
+  no_content = "HTTP/1.1 204 No Content\r\nX-Case: empty\r\nConnection: close\r\n\r\n",
+  repeated = "HTTP/1.1 200 OK\r\nX-Dup: first\r\nx-dup: second\r\nContent-Length: 0\r\n"
+    .. "Connection: close\r\n\r\n",
+  error_status = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n"
+    .. "Connection: close\r\n\r\nbusy",
   bad_status = "HTTTP/1.1 200 OK\r\n\r\n",
   bad_header = "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
   bad_length = "HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n",

@@ -39,21 +39,18 @@ end
 -- Runs fn(slot_key) under the lock of `key`; returns what fn returns.
 function Limiter:locked(key, fn)
   local dict, lock = self.dict, M.PREFIX .. key .. ":lock"
-  local spins = 0
-  while true do
-    local ok, err = dict:add(lock, true, M.LOCK_TTL)
-    if ok then
-      break
-    end
-    spins = spins + 1
-    if err ~= "exists" or spins > M.MAX_SPINS then
-      -- the dict is full or broken: pace without the lock rather than stop all calls
-      break
-    end
+  local held, err = dict:add(lock, true, M.LOCK_TTL)
+  local spins = 1
+  -- not held otherwise: the dict is full or broken; pace without the lock rather than stop
+  while not held and err == "exists" and spins <= M.MAX_SPINS do
     self.wait()
+    held, err = dict:add(lock, true, M.LOCK_TTL)
+    spins = spins + 1
   end
   local a, b = fn(M.PREFIX .. key)
-  dict:delete(lock)
+  if held then
+    dict:delete(lock)
+  end
   return a, b
 end
 

@@ -16,7 +16,7 @@
 local M = {}
 
 M.MAX_BODY = 16 * 1024 * 1024 -- CAMS answers are a few KiB; refuse anything absurd
-M.MAX_HEADER_LINES = 200
+M.MAX_HEADER_LINES = 200 -- status, header and trailer lines of one response
 
 local Transport = {}
 Transport.__index = Transport
@@ -202,7 +202,7 @@ end
 function Exchange:read_chunked()
   local parts, total = {}, 0
   while true do
-    local line, code, msg = self:line()
+    local line, code, msg = self:receive("*l")
     if not line then
       return nil, code, msg
     end
