@@ -60,6 +60,14 @@ test: deps
 demo: deps all
 	@bash examples/demo.sh $(BUILD)
 
+# Cosocket versus curl transport inside one nginx worker (wrk when it can be installed,
+# else curl --parallel); see BENCHMARKS.md.
+.PHONY: bench-nginx
+bench-nginx: deps
+	$(MAKE) all LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1 BUILD=build/luajit
+	-@$(MAKE) --no-print-directory deps DEB_PACKAGES=wrk
+	LUA_PATH='lua/?.lua;./?.lua;;' LUA_CPATH='build/luajit/?.so;;' luajit bench/nginx_transport.lua
+
 lint: all
 	luacheck lua spec examples bin/cams
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \

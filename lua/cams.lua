@@ -17,8 +17,10 @@ local endpoint = require "cams.endpoint"
 local credentials = require "cams.credentials"
 local operation_entries = require "cams.operations"
 local curl_transport = require "cams.transport.curl"
+local transport_select = require "cams.transport.select"
 local clock = require "cams.clock"
 local ratelimit = require "cams.ratelimit"
+local shdict_ratelimit = require "cams.ratelimit.shdict"
 local retry = require "cams.retry"
 local redact = require "cams.redact"
 local batch = require "cams.batch"
@@ -136,6 +138,11 @@ local OPTIONS = {
       return format("%s must be a function, got %s", name, type(v))
     end
   end,
+  shared_dict = function(v, name)
+    if type(v) ~= "string" or v == "" then
+      return format("%s must be the name of a lua_shared_dict", name)
+    end
+  end,
 }
 OPTIONS.connect_timeout = OPTIONS.timeout
 OPTIONS.deadline = OPTIONS.timeout
@@ -241,13 +248,21 @@ function M.new(opts)
       "Core.Unavailable")
   end
 
+  local transport = opts.transport or "auto"
+  local ngx = clock.nginx()
+  if transport == "ngx" and not ngx then
+    return fail("transport 'ngx' needs nginx with the Lua module (cosockets); outside nginx "
+      .. "use 'auto' or 'curl'", "NotSupported")
+  end
+  local cosockets = transport == "ngx" or (transport == "auto" and ngx ~= nil)
+
   -- settings of the HTTP transports; ca_file is added below, before any request
   local http = { timeout = opts.timeout or 10, connect_timeout = opts.connect_timeout or 5 }
   http.proxy, http.no_proxy = curl_transport.proxy_settings(opts, getenv)
   local provider, err = credentials.new(opts, {
     getenv = getenv, core = core, user_agent = USER_AGENT, allow_http = allow_http,
     http = http,
-    transport = function(settings) return curl_transport.new(core, settings) end,
+    transport = function(settings) return transport_select.new(core, settings, transport) end,
   })
   if not provider then
     return nil, err
@@ -297,6 +312,10 @@ function M.new(opts)
       ca_file = nil
     end
   end
+  if ca_file and cosockets then
+    return fail(ca_source .. " does not apply inside nginx: cosockets trust the certificates "
+      .. "named by the lua_ssl_trusted_certificate directive")
+  end
   if ca_file then
     msg = readable(ca_file)
     if msg then
@@ -306,10 +325,18 @@ function M.new(opts)
 
   http.ca_file = ca_file
 
-  local transport = opts.transport or "auto"
-  if transport == "ngx" then
-    return fail("transport 'ngx' is not available in this version; use 'auto' or 'curl'",
-      "NotSupported")
+  local shared = opts.shared_dict
+  local dict
+  if shared ~= nil then
+    if not ngx then
+      return fail("shared_dict needs nginx (a lua_shared_dict shared by its workers); "
+        .. "outside nginx each client paces its own calls")
+    end
+    dict = ngx.shared and ngx.shared[shared]
+    if not dict then
+      return fail(format("shared_dict '%s' is not defined: add 'lua_shared_dict %s 1m;' to "
+        .. "the http block of nginx.conf", show(shared), show(shared)))
+    end
   end
 
   local signature = opts.signature or "v3"
@@ -329,15 +356,16 @@ function M.new(opts)
     qps = opts.qps,
     ca_file = ca_file,
     transport = transport,
+    shared_dict = shared,
     credentials_source = provider.source,
   }, Client)
   private[client] = {
     core = core,
     algorithm = ALGORITHMS[signature],
     credentials = provider,
-    transport = curl_transport.new(core, http),
+    transport = transport_select.new(core, http, transport),
     clock = clock.new(core),
-    limiter = ratelimit.new(),
+    limiter = dict and shdict_ratelimit.new(dict) or ratelimit.new(),
     trace = opts.trace,
   }
   return client
@@ -513,6 +541,12 @@ local function send(self, p, action, params, version, o)
   local qps = self.qps
   if qps == nil then
     qps = ACTION_QPS[action]
+  end
+  -- before any wait: inside nginx a phase without cosockets must not sleep either
+  local ready, why = p.transport:ready()
+  if not ready then
+    return nil, errors.new{ code = "NotSupported", message = why, action = action,
+      attempts = 0, retryable = false }
   end
   local c = p.clock
   return retry.run({

@@ -63,9 +63,12 @@ build = {
     ["cams.errors"] = "lua/cams/errors.lua",
     ["cams.operations"] = "lua/cams/operations.lua",
     ["cams.ratelimit"] = "lua/cams/ratelimit.lua",
+    ["cams.ratelimit.shdict"] = "lua/cams/ratelimit/shdict.lua",
     ["cams.redact"] = "lua/cams/redact.lua",
     ["cams.retry"] = "lua/cams/retry.lua",
     ["cams.transport.curl"] = "lua/cams/transport/curl.lua",
+    ["cams.transport.ngx"] = "lua/cams/transport/ngx.lua",
+    ["cams.transport.select"] = "lua/cams/transport/select.lua",
     ["cams.validate"] = "lua/cams/validate.lua",
   },
   install = {

@@ -370,7 +370,7 @@ describe("cams (Lua layer)", function()
       assert.equals("curl", new_ok{ transport = "curl" }.transport)
     end)
 
-    it("answers NotSupported for the ngx transport", function()
+    it("answers NotSupported for the ngx transport outside nginx", function()
       local c, err = new{ transport = "ngx" }
       assert.is_nil(c)
       assert.equals("NotSupported", err.code)

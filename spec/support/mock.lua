@@ -435,4 +435,12 @@ function mock.stop_prefix(prefix)
   return ok
 end
 
+-- Process and file helpers, shared with the other nginx launcher (spec/support/nginx.lua).
+mock.util = {
+  q = q, run = run, capture = capture, read_file = read_file, write_file = write_file,
+  free_ports = free_ports, alive = alive, stop_pid = stop_pid, nginx_binary = nginx_binary,
+  load_modules = load_modules, fill = fill, self_pid = self_pid,
+  start_watchdog = start_watchdog, support_dir = support_dir, get = get,
+}
+
 return mock

@@ -1,0 +1,409 @@
+--- Cosocket transport for nginx's Lua module (OpenResty, libnginx-mod-http-lua): HTTP/1.1
+-- over ngx.socket.tcp, so a call waits without blocking the worker. Usable where cosockets
+-- are (rewrite, access, content, timer, ssl_cert, ...; see cams.transport.select).
+--
+-- nginx settings that apply:
+--   lua_ssl_trusted_certificate, lua_ssl_verify_depth  certificates to trust (always verified)
+--   resolver                                           needed for host names (not IP literals)
+--   lua_socket_keepalive_timeout, lua_socket_pool_size kept-alive connections
+--
+-- Same shape as every transport:
+--   t:request{ method =, url =, headers =, body =, timeout = } -> status, headers, body
+--                                                                | nil, code, message
+--   t:close()
+-- luacheck: globals ngx
+
+local M = {}
+
+M.MAX_BODY = 16 * 1024 * 1024 -- CAMS answers are a few KiB; refuse anything absurd
+M.MAX_HEADER_LINES = 200 -- status, header and trailer lines of one response
+
+local Transport = {}
+Transport.__index = Transport
+
+--- `settings`: connect_timeout and timeout in seconds (read on every request, so a client
+-- table may be passed).
+function M.new(settings)
+  return setmetatable({ settings = settings or {} }, Transport)
+end
+
+local function now()
+  ngx.update_time()
+  return ngx.now()
+end
+
+-- scheme, connect host, port, authority (Host header), SNI name or nil, request target.
+local function parse_url(url)
+  local scheme, authority, target = url:match("^(https?)://([^/?#]+)(.*)$")
+  if not scheme then
+    return nil
+  end
+  local host, port = authority:match("^(%[[%x:.]+%])(.*)$")
+  if not host then
+    host, port = authority:match("^([^:%[%]]+)(.*)$")
+  end
+  if not host then
+    return nil
+  end
+  if port ~= "" then
+    port = tonumber(port:match("^:(%d+)$"))
+    if not port or port < 1 or port > 65535 then
+      return nil
+    end
+  else
+    port = scheme == "https" and 443 or 80
+  end
+  if target == "" then
+    target = "/"
+  elseif target:sub(1, 1) ~= "/" then
+    target = "/" .. target
+  end
+  -- SNI and the certificate's name check need a DNS name; IP literals get neither
+  -- (RFC 6066 forbids them in SNI, and nginx checks only DNS names)
+  local ip = host:sub(1, 1) == "[" or host:match("^%d+%.%d+%.%d+%.%d+$") ~= nil
+  return {
+    tls = scheme == "https",
+    host = host,
+    port = port,
+    authority = authority,
+    server_name = not ip and host or nil,
+    target = target,
+  }
+end
+
+-- A header name must be an RFC 7230 token; values may not hold CR, LF or NUL.
+local function header_ok(name, value)
+  return type(name) == "string" and name:match("^[!#$%%&'*+%-.^_`|~%w]+$") ~= nil
+    and type(value) == "string" and not value:find("[\r\n%z]")
+end
+
+-- These describe the connection and the body framing; the transport writes them itself.
+local OWN_HEADERS = { ["content-length"] = true, ["transfer-encoding"] = true,
+  connection = true, ["keep-alive"] = true, te = true, upgrade = true }
+
+local function request_head(req, u)
+  local body = req.body or ""
+  local method = req.method or "POST"
+  if not method:match("^%u+$") then
+    return nil, "invalid method"
+  end
+  local lines = { method .. " " .. u.target .. " HTTP/1.1" }
+  local has_host = false
+  for name, value in pairs(req.headers or {}) do
+    if not header_ok(name, value) then
+      return nil, "invalid header name or CR, LF or NUL in the value of a header"
+    end
+    local lname = name:lower()
+    if lname == "host" then
+      has_host = true
+    end
+    if not OWN_HEADERS[lname] then
+      lines[#lines + 1] = name .. ": " .. value
+    end
+  end
+  if not has_host then
+    lines[#lines + 1] = "Host: " .. u.authority
+  end
+  if body ~= "" or method ~= "GET" then
+    lines[#lines + 1] = "Content-Length: " .. #body
+  end
+  lines[#lines + 1] = "\r\n"
+  return table.concat(lines, "\r\n"), body
+end
+
+---------------------------------------------------------------------------
+-- One exchange. Failures return nil, code, message.
+
+local Exchange = {}
+Exchange.__index = Exchange
+
+-- Milliseconds left before the deadline, at least 1 (0 would mean "nginx's default").
+function Exchange:left()
+  local ms = math.floor((self.deadline - now()) * 1000)
+  return ms > 0 and ms or nil
+end
+
+function Exchange:timeout(what, seconds)
+  return nil, "Transport.Timeout", string.format("timed out after %d ms %s %s",
+    math.floor((seconds or self.budget) * 1000 + 0.5), what, self.where)
+end
+
+-- Maps a cosocket error of sending or receiving.
+function Exchange:io_error(err, what)
+  if err == "timeout" then
+    return self:timeout(what)
+  end
+  return nil, "Transport.Reset", string.format("connection %s while %s %s",
+    err == "closed" and "closed by the server" or tostring(err), what, self.where)
+end
+
+local function shown(s, n)
+  return (s:sub(1, n):gsub("[%c\127]", "?"))
+end
+
+function Exchange:malformed(msg)
+  return nil, "Response.Malformed", "broken HTTP response from " .. self.where .. ": " .. msg
+end
+
+function Exchange:receive(pattern)
+  local ms = self:left()
+  if not ms then
+    return self:timeout("reading the response from")
+  end
+  self.sock:settimeout(ms)
+  local data, err = self.sock:receive(pattern)
+  if data then
+    return data
+  end
+  return self:io_error(err, "reading the response from")
+end
+
+function Exchange:line()
+  self.lines = self.lines + 1
+  if self.lines > M.MAX_HEADER_LINES then
+    return self:malformed("too many header lines")
+  end
+  return self:receive("*l")
+end
+
+-- Status line and header block; skips interim 1xx responses.
+function Exchange:read_head()
+  while true do
+    local line, code, msg = self:line()
+    if not line then
+      return nil, code, msg
+    end
+    local major, minor, status = line:match("^HTTP/(%d)%.(%d) (%d%d%d)")
+    if not major then
+      return self:malformed("status line '" .. shown(line, 80) .. "'")
+    end
+    local headers = {}
+    while true do
+      line, code, msg = self:line()
+      if not line then
+        return nil, code, msg
+      end
+      if line == "" then
+        break
+      end
+      local name, value = line:match("^([^:%s]+):[ \t]*(.-)[ \t]*$")
+      if not name then
+        return self:malformed("header line '" .. shown(line, 80) .. "'")
+      end
+      headers[name:lower()] = value -- as with libcurl: the last of repeated headers wins
+    end
+    status = tonumber(status)
+    if status >= 200 or status == 101 then
+      return status, headers, tonumber(major) * 10 + tonumber(minor)
+    end
+  end
+end
+
+function Exchange:read_chunked()
+  local parts, total = {}, 0
+  while true do
+    local line, code, msg = self:receive("*l")
+    if not line then
+      return nil, code, msg
+    end
+    local hex = line:match("^(%x+)[ \t]*;") or line:match("^(%x+)[ \t]*$")
+    if not hex or #hex > 8 then
+      return self:malformed("chunk size '" .. shown(line, 20) .. "'")
+    end
+    local size = tonumber(hex, 16)
+    if size == 0 then
+      break
+    end
+    total = total + size
+    if total > M.MAX_BODY then
+      return self:malformed("body larger than " .. M.MAX_BODY .. " bytes")
+    end
+    local data
+    data, code, msg = self:receive(size)
+    if not data then
+      return nil, code, msg
+    end
+    parts[#parts + 1] = data
+    local crlf
+    crlf, code, msg = self:receive("*l")
+    if not crlf then
+      return nil, code, msg
+    elseif crlf ~= "" then
+      return self:malformed("chunk not followed by CRLF")
+    end
+  end
+  while true do -- trailer fields, up to the empty line
+    local line, code, msg = self:line()
+    if not line then
+      return nil, code, msg
+    end
+    if line == "" then
+      break
+    end
+  end
+  return table.concat(parts)
+end
+
+-- Body per RFC 7230 section 3.3.3: body and whether the connection may be reused, or nil,
+-- code, message.
+function Exchange:read_body(status, headers)
+  if status < 200 or status == 204 or status == 304 or self.method == "HEAD" then
+    return "", true
+  end
+  local body, code, msg
+  local te = headers["transfer-encoding"]
+  local cl = headers["content-length"]
+  if te and te:lower():match("chunked%s*$") then
+    body, code, msg = self:read_chunked()
+  elseif cl and not te then
+    local n = cl:match("^%d+$") and #cl <= 15 and tonumber(cl)
+    if not n then
+      return self:malformed("Content-Length '" .. shown(cl, 20) .. "'")
+    elseif n > M.MAX_BODY then
+      return self:malformed("body larger than " .. M.MAX_BODY .. " bytes")
+    end
+    body, code, msg = "", nil, nil
+    if n > 0 then
+      body, code, msg = self:receive(n)
+    end
+  else
+    -- no length: the body runs until the server closes the connection
+    body, code, msg = self:receive("*a")
+    if not body then
+      return nil, code, msg
+    elseif #body > M.MAX_BODY then
+      return self:malformed("body larger than " .. M.MAX_BODY .. " bytes")
+    end
+    return body, false
+  end
+  if not body then
+    return nil, code, msg
+  end
+  return body, true
+end
+
+local function keep_alive(version, headers)
+  local conn = (headers.connection or ""):lower()
+  if version >= 11 then
+    return not conn:find("close", 1, true)
+  end
+  return conn:find("keep-alive", 1, true) ~= nil
+end
+
+---------------------------------------------------------------------------
+
+-- Connects (or takes a kept-alive connection from nginx's pool) and shakes hands.
+function Exchange:open(u, connect_timeout)
+  local sock, err = ngx.socket.tcp()
+  if not sock then
+    return nil, "Transport.Error", "no cosocket: " .. tostring(err)
+  end
+  local ms = self:left()
+  if not ms then
+    return self:timeout("connecting to")
+  end
+  local cms = math.floor(connect_timeout * 1000)
+  sock:settimeouts(cms > 0 and cms < ms and cms or ms, ms, ms)
+  local ok
+  ok, err = sock:connect(u.host, u.port, { pool = self.pool })
+  if not ok then
+    err = tostring(err)
+    if err == "timeout" then
+      return self:timeout("connecting to", math.min(connect_timeout, self.budget))
+    elseif err:find("resolve", 1, true) or err:find("resolver", 1, true)
+      or err:find("parse host name", 1, true) then
+      return nil, "Transport.Resolve", "cannot resolve " .. u.host .. ": " .. err
+        .. (err:find("no resolver", 1, true) and " (add a resolver directive to nginx.conf)"
+          or "")
+    end
+    return nil, "Transport.Connect", "cannot connect to " .. self.where .. ": " .. err
+  end
+  self.sock = sock
+  -- a connection from the pool has had its handshake
+  if u.tls and (sock:getreusedtimes() or 0) == 0 then
+    ms = self:left()
+    if not ms then
+      sock:close()
+      return self:timeout("in the TLS handshake with")
+    end
+    sock:settimeout(ms)
+    ok, err = sock:sslhandshake(false, u.server_name, true)
+    if not ok then
+      sock:close()
+      if err == "timeout" then
+        return self:timeout("in the TLS handshake with")
+      end
+      return nil, "Transport.TLS", "TLS handshake with " .. self.where .. " failed: "
+        .. tostring(err) .. " (nginx trusts the CAs in lua_ssl_trusted_certificate)"
+    end
+  end
+  return sock
+end
+
+function Exchange:run(head, body)
+  local ms = self:left()
+  if not ms then
+    return self:timeout("sending the request to")
+  end
+  self.sock:settimeout(ms)
+  local sent, err = self.sock:send(body ~= "" and { head, body } or head)
+  if not sent then
+    return self:io_error(err, "sending the request to")
+  end
+  local status, headers, version = self:read_head()
+  if not status then
+    return nil, headers, version
+  end
+  local data, reusable, msg = self:read_body(status, headers)
+  if not data then
+    return nil, reusable, msg
+  end
+  return status, headers, data, reusable and keep_alive(version, headers)
+end
+
+function Transport:request(req)
+  local u = type(req.url) == "string" and parse_url(req.url)
+  if not u then
+    return nil, "Transport.Error", "invalid URL"
+  end
+  local head, body = request_head(req, u)
+  if not head then
+    return nil, "Transport.Error", body
+  end
+  local s = self.settings
+  local timeout = tonumber(s.timeout) or 10
+  if type(req.timeout) == "number" and req.timeout > 0 and req.timeout < timeout then
+    timeout = req.timeout
+  end
+  local ex = setmetatable({
+    deadline = now() + timeout,
+    budget = timeout,
+    method = req.method or "POST",
+    where = u.authority,
+    pool = string.format("cams:%s:%d:%s", u.host, u.port, u.tls and "tls" or "tcp"),
+    lines = 0,
+  }, Exchange)
+
+  local sock, code, msg = ex:open(u, tonumber(s.connect_timeout) or 5)
+  if not sock then
+    return nil, code, msg
+  end
+  local status, headers, data, reusable = ex:run(head, body)
+  if not status then
+    -- not sent again on a new connection: the server may have acted on it
+    sock:close()
+    return nil, headers, data
+  end
+  if not (reusable and sock:setkeepalive()) then
+    sock:close()
+  end
+  return status, headers, data
+end
+
+--- Nothing to release: idle connections belong to nginx's pool.
+function Transport.close() end
+
+M.Transport = Transport
+M.parse_url = parse_url
+
+return M
