@@ -89,6 +89,18 @@ describe("retry.run", function()
     assert.equals(#lefts, err.attempts)
   end)
 
+  it("reports the last failure sent when a retry is refused before sending", function()
+    local c, n = fake_clock(), 0
+    local _, err = retry.run(policy(c), function()
+      n = n + 1
+      if n == 1 then return nil, { code = "System.LimitControl", retryable = true } end
+      return nil, { code = "DeadlineExceeded", retryable = false, attempts = 0 }
+    end)
+    assert.equals("System.LimitControl", err.code)
+    assert.equals(1, err.attempts)
+    assert.equals(2, n)
+  end)
+
   it("does not count attempts refused before sending", function()
     local c = fake_clock()
     local _, err = retry.run(policy(c), function()

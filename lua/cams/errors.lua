@@ -73,6 +73,7 @@ function M.is_retryable(code, status)
     or code:sub(1, 18) == "ServiceUnavailable"
     or code == "Transport.Connect"
     or code == "Transport.Timeout"
+    or code == "Transport.Reset" -- the answer was lost, as with a timeout
 end
 
 --- Build an error object from a table of fields (copied).
