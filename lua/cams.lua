@@ -20,6 +20,7 @@ local curl_transport = require "cams.transport.curl"
 local clock = require "cams.clock"
 local ratelimit = require "cams.ratelimit"
 local retry = require "cams.retry"
+local redact = require "cams.redact"
 local cjson = require "cjson.safe"
 
 local format = string.format
@@ -306,6 +307,7 @@ function M.new(opts)
     id = creds.access_key_id,
     secret = creds.access_key_secret,
     token = creds.security_token,
+    redact = redact.new({ creds.access_key_secret, creds.security_token }, core.percent_encode),
   }
   private[client].transport = curl_transport.new(core, client)
   private[client].clock = clock.new(core)
@@ -313,19 +315,13 @@ function M.new(opts)
   return client
 end
 
--- Replace any occurrence of the client's secrets in a message.
-local function scrub(p, s)
-  s = tostring(s)
-  for _, secret in ipairs{ p.secret, p.token } do
-    if secret and #secret > 0 then
-      local i = s:find(secret, 1, true)
-      while i do
-        s = s:sub(1, i - 1) .. "****" .. s:sub(i + #secret)
-        i = s:find(secret, i + 4, true)
-      end
-    end
-  end
-  return s
+-- Headers the signer or the HTTP framing own: an extra header may not replace them.
+local OWNED_HEADERS = {}
+for _, name in ipairs{ "authorization", "host", "content-type", "content-length",
+  "transfer-encoding", "connection", "expect", "te", "upgrade", "x-acs-action",
+  "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256",
+  "x-acs-security-token", "x-acs-accesskey-id" } do
+  OWNED_HEADERS[name] = true
 end
 
 -- Options of call and of the typed helpers.
@@ -348,6 +344,13 @@ local CALL_OPTIONS = {
     for k, hv in pairs(v) do
       if type(k) ~= "string" or type(hv) ~= "string" then
         return "headers must map strings to strings"
+      elseif not k:match("^[a-z0-9_-]+$") then
+        return format("header name '%s' must be lowercase letters, digits, '-' or '_'",
+          show(k))
+      elseif OWNED_HEADERS[k] then
+        return format("header '%s' is set by the library and cannot be passed", k)
+      elseif hv:find("[%z\r\n]") then
+        return format("the value of header '%s' must not contain CR, LF or NUL", k)
       end
     end
   end,
@@ -359,8 +362,7 @@ local function check_call_opts(action, opts, what)
     return {}
   end
   if type(opts) ~= "table" then
-    return fail(format("the options of %s must be a table, got %s", what, type(opts)),
-      nil, action)
+    error(format("cams: %s expects a table of options, got %s", what, type(opts)), 3)
   end
   local msg = check_keys(opts, CALL_OPTIONS, CALL_OPTION_NAMES, what)
   if msg then
@@ -411,7 +413,7 @@ local function handle_response(action, status, headers, raw)
 end
 
 -- Sign and send one request; returns the body table or nil, err.
-local function perform(self, p, action, params, version, o, timeout)
+local function exchange(self, p, action, params, version, o, timeout)
   local ok, req = pcall(p.core.sign, {
     algorithm = p.algorithm,
     method = o.method or "POST",
@@ -427,7 +429,7 @@ local function perform(self, p, action, params, version, o, timeout)
     headers = o.headers,
   })
   if not ok or type(req) ~= "table" then
-    return fail("the request could not be signed: " .. scrub(p, req), nil, action)
+    return fail("the request could not be signed: " .. tostring(req), nil, action)
   end
 
   local headers = req.headers or {}
@@ -442,13 +444,22 @@ local function perform(self, p, action, params, version, o, timeout)
     timeout = timeout,
   }
   if status == nil then
-    return nil, errors.from_transport(action, rheaders, body and scrub(p, body))
+    return nil, errors.from_transport(action, rheaders, body)
   end
   status = tonumber(status)
   if not status then
     return nil, errors.from_transport(action, "Transport.Error", "no HTTP status received")
   end
   return handle_response(action, status, rheaders, body)
+end
+
+-- No error leaves with the secret or the token in it, whoever wrote the message.
+local function perform(self, p, ...)
+  local res, err = exchange(self, p, ...)
+  if err then
+    redact.error(err, p.redact)
+  end
+  return res, err
 end
 
 -- Documented calls per second of each action, from the operations table.

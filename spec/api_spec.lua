@@ -702,8 +702,9 @@ describe("cams (Lua layer)", function()
     end)
 
     it("turns a signing failure into an error without the secret", function()
-      local res, err = client:call("X", {}, { headers = { ["x-acs-evil"] = "a\r\nb" } })
-      expect_invalid(res, err, "signed")
+      core.sign = function(t) error("cannot sign with " .. t.access_key_secret) end
+      local res, err = client:call("X", {})
+      expect_invalid(res, err, "signed", "****")
       assert.is_false(contains(err.message, SECRET))
       assert.equals(0, calls.request)
     end)
