@@ -878,6 +878,7 @@ describe("cams (Lua layer)", function()
       assert.is_true(errors.is_retryable("Whatever", 500))
       assert.is_true(errors.is_retryable("Transport.Connect"))
       assert.is_true(errors.is_retryable("Transport.Timeout"))
+      assert.is_true(errors.is_retryable("Transport.Reset")) -- an answer lost, like a timeout
       assert.is_false(errors.is_retryable("Transport.TLS"))
       assert.is_false(errors.is_retryable("Transport.Resolve"))
       assert.is_false(errors.is_retryable("Ram.PermissionDeny", 400))
