@@ -158,6 +158,27 @@ describe("faults", function()
     assert.is_true(took < 1.5 + SLACK, took)
   end)
 
+  it("a call that cannot get a rate-limit slot before the deadline sends nothing", function()
+    local c = client{ qps = 1, deadline = 0.5 }
+    assert(c:update_qrdl(ARGS))
+    local res, err, took = timed_update(c)
+    assert.is_nil(res)
+    assert.equals("DeadlineExceeded", err.code)
+    assert.equals(0, err.attempts)
+    assert.is_false(err.retryable)
+    assert.equals(1, m:request_count())
+    assert.is_true(took < 0.3, took) -- refused at once, not at the deadline
+  end)
+
+  it("a retry that cannot get a rate-limit slot in time reports the failure before it", function()
+    m:fail("InternalError")
+    local res, err = timed_update(client{ qps = 2, deadline = 0.4 })
+    assert.is_nil(res)
+    assert.equals("InternalError", err.code)
+    assert.equals(1, err.attempts)
+    assert.equals(1, m:request_count())
+  end)
+
   it("no attempt starts after the deadline, whatever the retries", function()
     m:fail("InternalError", 50)
     local res, err, took = timed_update(client{ deadline = 0.5, retries = 50,
