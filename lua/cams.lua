@@ -23,6 +23,7 @@ local ratelimit = require "cams.ratelimit"
 local shdict_ratelimit = require "cams.ratelimit.shdict"
 local retry = require "cams.retry"
 local redact = require "cams.redact"
+local scrub = require "cams.scrub"
 local batch = require "cams.batch"
 local cjson = require "cjson.safe"
 
@@ -371,9 +372,23 @@ function M.new(opts)
   return client
 end
 
--- Replace any occurrence of the credentials' secrets in a message.
-local function scrub(creds, s)
-  return errors.scrub(s, { creds.access_key_secret, creds.security_token })
+-- The scrubber that removes every form of these credentials' secret and token from a
+-- message; kept until the credentials change (a refresh).
+local function scrubber(p, creds)
+  if p.scrubbed ~= creds then
+    p.scrubbed = creds
+    p.scrub = scrub.new({ creds.access_key_secret, creds.security_token }, p.core.percent_encode)
+  end
+  return p.scrub
+end
+
+-- Headers the signer or the HTTP framing own: an extra header may not replace them.
+local OWNED_HEADERS = {}
+for _, name in ipairs{ "authorization", "host", "content-type", "content-length",
+  "transfer-encoding", "connection", "expect", "te", "upgrade", "x-acs-action",
+  "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256",
+  "x-acs-security-token", "x-acs-accesskey-id" } do
+  OWNED_HEADERS[name] = true
 end
 
 -- Options of call and of the typed helpers.
@@ -396,6 +411,13 @@ local CALL_OPTIONS = {
     for k, hv in pairs(v) do
       if type(k) ~= "string" or type(hv) ~= "string" then
         return "headers must map strings to strings"
+      elseif not k:match("^[a-z0-9_-]+$") then
+        return format("header name '%s' must be lowercase letters, digits, '-' or '_'",
+          show(k))
+      elseif OWNED_HEADERS[k] then
+        return format("header '%s' is set by the library and cannot be passed", k)
+      elseif hv:find("[%z\r\n]") then
+        return format("the value of header '%s' must not contain CR, LF or NUL", k)
       end
     end
   end,
@@ -407,8 +429,7 @@ local function check_call_opts(action, opts, what)
     return {}
   end
   if type(opts) ~= "table" then
-    return fail(format("the options of %s must be a table, got %s", what, type(opts)),
-      nil, action)
+    error(format("cams: %s expects a table of options, got %s", what, type(opts)), 3)
   end
   local msg = check_keys(opts, CALL_OPTIONS, CALL_OPTION_NAMES, what)
   if msg then
@@ -481,7 +502,7 @@ local function sign(self, p, action, params, version, o)
     headers = o.headers,
   })
   if not ok or type(req) ~= "table" then
-    return fail("the request could not be signed: " .. scrub(creds, req), nil, action)
+    return fail("the request could not be signed: " .. scrubber(p, creds)(req), nil, action)
   end
 
   local headers = req.headers or {}
@@ -496,14 +517,9 @@ local function sign(self, p, action, params, version, o)
   }, creds
 end
 
--- Sign and send one request; returns the body table or nil, err.
+-- Send one signed request; returns the body table or nil, err.
 -- The trace function, when set, sees the request redacted and the response scrubbed.
-local function perform(self, p, action, params, version, o, timeout)
-  local req, creds = sign(self, p, action, params, version, o)
-  if not req then
-    return nil, creds
-  end
-  req.timeout = timeout
+local function exchange(p, action, req, clean)
   local trace = p.trace
   if trace then
     trace("request", redact.request(req))
@@ -513,20 +529,36 @@ local function perform(self, p, action, params, version, o, timeout)
   if trace then
     local t = { seconds = p.clock.now() - started }
     if status == nil then
-      t.error = tostring(rheaders) .. ": " .. scrub(creds, body or "")
+      t.error = tostring(rheaders) .. ": " .. clean(body or "")
     else
-      t.status, t.headers, t.body = status, rheaders, body and scrub(creds, body)
+      t.status, t.headers, t.body = status, rheaders, body and clean(body)
     end
     trace("response", t)
   end
   if status == nil then
-    return nil, errors.from_transport(action, rheaders, body and scrub(creds, body))
+    return nil, errors.from_transport(action, rheaders, body)
   end
   status = tonumber(status)
   if not status then
     return nil, errors.from_transport(action, "Transport.Error", "no HTTP status received")
   end
   return handle_response(action, status, rheaders, body)
+end
+
+-- Sign and send one request; returns the body table or nil, err. No error leaves with
+-- the secret or the token in it, whoever wrote the message.
+local function perform(self, p, action, params, version, o, timeout)
+  local req, creds = sign(self, p, action, params, version, o)
+  if not req then
+    return nil, creds
+  end
+  req.timeout = timeout
+  local clean = scrubber(p, creds)
+  local res, err = exchange(p, action, req, clean)
+  if err then
+    scrub.error(err, clean)
+  end
+  return res, err
 end
 
 -- Documented calls per second of each action, from the operations table.

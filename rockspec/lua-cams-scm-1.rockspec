@@ -66,6 +66,7 @@ build = {
     ["cams.ratelimit.shdict"] = "lua/cams/ratelimit/shdict.lua",
     ["cams.redact"] = "lua/cams/redact.lua",
     ["cams.retry"] = "lua/cams/retry.lua",
+    ["cams.scrub"] = "lua/cams/scrub.lua",
     ["cams.transport.curl"] = "lua/cams/transport/curl.lua",
     ["cams.transport.ngx"] = "lua/cams/transport/ngx.lua",
     ["cams.transport.select"] = "lua/cams/transport/select.lua",

@@ -183,11 +183,11 @@ describe("cosocket transport URLs", function()
 end)
 
 describe("shared-dict rate limiter", function()
-  local gap5, gap2 = 1 / 5 + shdict.MARGIN, 1 / 2 + shdict.MARGIN
+  local gap5, gap2 = shdict.interval(5), shdict.interval(2)
 
   it("spaces reservations 1/qps (and a margin) apart for every worker sharing the dict",
     function()
-      assert.is_true(shdict.MARGIN >= 0 and shdict.MARGIN < 0.05)
+      assert.is_true(gap5 >= 1 / 5 and gap5 < 1 / 5 * 1.1)
       local dict = fake_dict()
       local a, b = shdict.new(dict), shdict.new(dict) -- two workers
       assert.equals(0, a:reserve("X", 5, 10))

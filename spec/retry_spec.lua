@@ -89,6 +89,18 @@ describe("retry.run", function()
     assert.equals(#lefts, err.attempts)
   end)
 
+  it("reports the last failure sent when a retry is refused before sending", function()
+    local c, n = fake_clock(), 0
+    local _, err = retry.run(policy(c), function()
+      n = n + 1
+      if n == 1 then return nil, { code = "System.LimitControl", retryable = true } end
+      return nil, { code = "DeadlineExceeded", retryable = false, attempts = 0 }
+    end)
+    assert.equals("System.LimitControl", err.code)
+    assert.equals(1, err.attempts)
+    assert.equals(2, n)
+  end)
+
   it("does not count attempts refused before sending", function()
     local c = fake_clock()
     local _, err = retry.run(policy(c), function()
@@ -99,20 +111,27 @@ describe("retry.run", function()
 end)
 
 describe("ratelimit", function()
-  it("spaces reservations 1/qps apart per key", function()
+  it("spaces reservations 1/qps apart per key, with a 5% margin", function()
     local l = ratelimit.new()
     assert.equals(0, l:reserve("A", 5, 10))
-    assert.near(0.2, l:reserve("A", 5, 10), 1e-9)
-    assert.near(0.4, l:reserve("A", 5, 10), 1e-9)
+    assert.near(0.21, l:reserve("A", 5, 10), 1e-9)
+    assert.near(0.42, l:reserve("A", 5, 10), 1e-9)
     assert.equals(0, l:reserve("B", 5, 10))
-    assert.near(0.3, l:reserve("A", 5, 10.3), 1e-9)
+    assert.near(0.33, l:reserve("A", 5, 10.3), 1e-9)
+  end)
+
+  it("never lets qps + 1 reservations fit into one second", function()
+    local l = ratelimit.new()
+    local at = {}
+    for i = 1, 6 do at[i] = l:reserve("A", 5, 0) end
+    assert.is_true(at[6] - at[1] > 1)
   end)
 
   it("does not bank unused time", function()
     local l = ratelimit.new()
     l:reserve("A", 5, 0)
     assert.equals(0, l:reserve("A", 5, 100))
-    assert.near(0.2, l:reserve("A", 5, 100), 1e-9)
+    assert.near(0.21, l:reserve("A", 5, 100), 1e-9)
   end)
 
   it("gives back a released reservation", function()
@@ -120,6 +139,6 @@ describe("ratelimit", function()
     l:reserve("A", 2, 0)
     l:reserve("A", 2, 0)
     l:release("A", 2)
-    assert.near(0.5, l:reserve("A", 2, 0), 1e-9)
+    assert.near(0.525, l:reserve("A", 2, 0), 1e-9)
   end)
 end)

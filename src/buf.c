@@ -17,8 +17,13 @@ void cams_buf_free(cams_buf *b) {
   cams_buf_init(b);
 }
 
-void cams_buf_free_secret(cams_buf *b) {
+void cams_buf_wipe(cams_buf *b) {
   if (b->data) OPENSSL_cleanse(b->data, b->cap);
+  cams_buf_reset(b);
+}
+
+void cams_buf_free_secret(cams_buf *b) {
+  cams_buf_wipe(b);
   cams_buf_free(b);
 }
 

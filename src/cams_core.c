@@ -162,7 +162,10 @@ static int l_sign(lua_State *L) {
   if (in.nheaders > MAX_EXTRA_HEADERS) return luaL_error(L, "too many extra headers");
 
   err = cams_sign(&in, out);
-  if (err) return luaL_error(L, "cannot sign the request: %s", err);
+  if (err) {
+    cams_signed_wipe(out);
+    return luaL_error(L, "cannot sign the request: %s", err);
+  }
 
   lua_createtable(L, 0, trace ? 9 : 5);
   lua_pushstring(L, in.method);
@@ -177,6 +180,7 @@ static int l_sign(lua_State *L) {
     set_buf(L, "string_to_sign", &out->string_to_sign);
     if (in.alg == CAMS_SIG_V3) set_buf(L, "signed_headers", &out->signed_headers);
   }
+  cams_signed_wipe(out);
   return 1;
 }
 
@@ -303,7 +307,7 @@ static int l_http_request(lua_State *L) {
   } else {
     ok = cams_http_perform(h->http, &req, &h->resp, &code, message, sizeof message);
   }
-  cams_buf_free(&lines);
+  cams_buf_free_secret(&lines); /* Authorization and security-token lines */
   if (!ok) {
     lua_pushnil(L);
     lua_pushstring(L, code);

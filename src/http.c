@@ -6,10 +6,18 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
+
+/* CAMS answers are a few kilobytes: a larger header block or body is refused rather than
+   held in memory. */
+#define MAX_RESPONSE_BYTES ((size_t)8 << 20)
 
 struct cams_http {
   CURL *easy;
   long timeout_ms;
+  cams_http_response *resp; /* of the exchange under way */
+  int sends;                /* requests libcurl started in this exchange */
+  int oversized;            /* the response passed MAX_RESPONSE_BYTES */
   char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -26,17 +34,27 @@ void cams_http_response_free(cams_http_response *r) {
   r->nheaders = 0;
 }
 
+static int too_large(cams_http *h, const cams_buf *b, size_t len) {
+  if (len <= MAX_RESPONSE_BYTES && b->len <= MAX_RESPONSE_BYTES - len) return 0;
+  h->oversized = 1;
+  return 1;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *ud) {
-  cams_buf *b = ud;
+  cams_http *h = ud;
+  cams_buf *b = &h->resp->body;
   size_t len = size * n;
+  if (too_large(h, b, len)) return 0;
   cams_buf_add(b, data, len);
   return b->failed ? 0 : len;
 }
 
 /* Keeps only the last header block: interim 1xx responses start a new one. */
 static size_t on_header(char *data, size_t size, size_t n, void *ud) {
-  cams_http_response *r = ud;
+  cams_http *h = ud;
+  cams_http_response *r = h->resp;
   size_t len = size * n, i, name_end;
+  if (too_large(h, &r->headers, len)) return 0;
   if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
     cams_buf_reset(&r->headers);
     r->nheaders = 0;
@@ -54,6 +72,19 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
   r->nheaders++;
   return r->headers.failed ? 0 : size * n;
 }
+
+#if LIBCURL_VERSION_NUM >= 0x075000 /* 7.80.0: CURLOPT_PREREQFUNCTION */
+/* When a reused connection closes before any answer, libcurl sends the same request again
+   on a new one. That copy repeats the signature nonce, which the server refuses as a
+   replay (and the first copy may have been processed), so the exchange ends here instead
+   and the caller signs a new attempt. */
+static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port) {
+  cams_http *h = ud;
+  (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+  return h->sends++ ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+#endif
 
 cams_http *cams_http_new(const cams_http_opts *o) {
   cams_http *h = calloc(1, sizeof *h);
@@ -81,7 +112,13 @@ cams_http *cams_http_new(const cams_http_opts *o) {
   if (o->proxy) curl_easy_setopt(c, CURLOPT_PROXY, o->proxy);
   if (o->noproxy) curl_easy_setopt(c, CURLOPT_NOPROXY, o->noproxy);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+#if LIBCURL_VERSION_NUM >= 0x075000
+  curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
+  curl_easy_setopt(c, CURLOPT_PREREQDATA, h);
+#endif
   return h;
 }
 
@@ -173,8 +210,9 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
                    req->timeout_ms > 0 && req->timeout_ms < h->timeout_ms ? req->timeout_ms
                                                                           : h->timeout_ms);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp->body);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
+  h->resp = resp;
+  h->sends = 0;
+  h->oversized = 0;
   if (strcmp(req->method, "GET") == 0) {
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
@@ -189,11 +227,23 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
   rc = curl_easy_perform(c);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+  h->resp = NULL;
+  /* the lines hold the Authorization and security-token headers */
+  for (tmp = list; tmp; tmp = tmp->next) OPENSSL_cleanse(tmp->data, strlen(tmp->data));
   curl_slist_free_all(list);
 
   if (rc != CURLE_OK) {
-    *code = map_error(rc);
-    snprintf(message, message_len, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+    if (h->oversized) {
+      *code = "Response.TooLarge";
+      snprintf(message, message_len, "the response is larger than %lu bytes",
+               (unsigned long)MAX_RESPONSE_BYTES);
+    } else if (rc == CURLE_ABORTED_BY_CALLBACK && h->sends > 1) {
+      *code = "Transport.Reset";
+      snprintf(message, message_len, "the connection closed before a response arrived");
+    } else {
+      *code = map_error(rc);
+      snprintf(message, message_len, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+    }
     return 0;
   }
   if (resp->headers.failed || resp->body.failed) {

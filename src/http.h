@@ -43,7 +43,9 @@ void cams_http_response_free(cams_http_response *r);
 
 /* 1 on an HTTP exchange (any status). 0 on failure: *code is one of "Transport.Connect",
    "Transport.Resolve", "Transport.Timeout", "Transport.TLS", "Transport.Reset",
-   "Transport.Error", and message holds curl's explanation. */
+   "Transport.Error", "Response.TooLarge" (over 8 MiB of headers or body), and message
+   holds curl's explanation. libcurl never resends a request by itself: a reused
+   connection that closes before any answer ends in "Transport.Reset". */
 int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_response *resp,
                       const char **code, char *message, size_t message_len);
 

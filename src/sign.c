@@ -24,7 +24,19 @@ void cams_signed_init(cams_signed *s) {
   cams_buf_init(&s->signed_headers);
 }
 
+void cams_signed_wipe(cams_signed *s) {
+  cams_buf_wipe(&s->target);
+  cams_buf_wipe(&s->headers);
+  cams_buf_wipe(&s->body);
+  cams_buf_wipe(&s->canonical);
+  cams_buf_wipe(&s->string_to_sign);
+  cams_buf_wipe(&s->signature);
+  cams_buf_wipe(&s->signed_headers);
+  s->nheaders = 0;
+}
+
 void cams_signed_free(cams_signed *s) {
+  cams_signed_wipe(s);
   cams_buf_free(&s->target);
   cams_buf_free(&s->headers);
   cams_buf_free(&s->body);
@@ -32,7 +44,6 @@ void cams_signed_free(cams_signed *s) {
   cams_buf_free(&s->string_to_sign);
   cams_buf_free(&s->signature);
   cams_buf_free(&s->signed_headers);
-  s->nheaders = 0;
 }
 
 static void signed_reset(cams_signed *s) {

@@ -47,6 +47,9 @@ typedef struct {
 } cams_signed;
 
 void cams_signed_init(cams_signed *s);
+/* The outputs carry the security token (a signed header, and a V2 query parameter) and the
+   Authorization value: wipe them once they have been copied out. free wipes too. */
+void cams_signed_wipe(cams_signed *s);
 void cams_signed_free(cams_signed *s);
 
 /* Fills out (reset first). NULL on success, else a static message naming the problem. */

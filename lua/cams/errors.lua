@@ -73,6 +73,7 @@ function M.is_retryable(code, status)
     or code:sub(1, 18) == "ServiceUnavailable"
     or code == "Transport.Connect"
     or code == "Transport.Timeout"
+    or code == "Transport.Reset" -- the answer was lost, as with a timeout
 end
 
 --- Build an error object from a table of fields (copied).
@@ -123,17 +124,7 @@ end
 --- `s` with every occurrence of each non-empty string in `secrets` replaced
 -- by "****" (for messages that may echo a request back).
 function M.scrub(s, secrets)
-  s = tostring(s)
-  for _, secret in pairs(secrets) do
-    if type(secret) == "string" and #secret > 0 then
-      local i = s:find(secret, 1, true)
-      while i do
-        s = s:sub(1, i - 1) .. "****" .. s:sub(i + #secret)
-        i = s:find(secret, i + 4, true)
-      end
-    end
-  end
-  return s
+  return require("cams.scrub").new(secrets)(s)
 end
 
 --- Error for an HTTP response that is not a success.

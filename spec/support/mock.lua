@@ -228,9 +228,10 @@ end
 -- The next `times` (default 1) API requests that pass signature checks answer with `code`:
 -- Product.Unsubscript, Ram.PermissionDeny, System.LimitControl, Unknown.ResourceOwnerId
 -- (HTTP 400), Throttling.User (400), InternalError (500), ServiceUnavailable (503), or a
--- transport fault: "close", "truncated", "malformed".
-function Mock:fail(code, times)
-  return self:control("fail", { code = code, times = times or 1 }).queued
+-- fault: "close", "truncated", "reset", "malformed", "bad_gateway" (see mock/handler.lua).
+-- `status` sends an error code with another HTTP status (200: Code not OK in a 200).
+function Mock:fail(code, times, status)
+  return self:control("fail", { code = code, times = times or 1, status = status }).queued
 end
 
 -- The next `times` (default 1) STS calls (AssumeRole, AssumeRoleWithOIDC) answer with `code`
@@ -354,7 +355,9 @@ local function start_once(opts, prefix, support)
   write_file(prefix .. "/nginx.conf", conf)
   os.remove(prefix .. "/logs/error.log")
 
-  local cmd = string.format("%s -p %s -c %s -e %s > %s 2>&1", q(nginx_binary(opts)),
+  -- nginx is not built with the sanitizers: it must not inherit their runtime or options
+  local cmd = string.format("env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS "
+    .. "%s -p %s -c %s -e %s > %s 2>&1", q(nginx_binary(opts)),
     q(prefix .. "/"), q(prefix .. "/nginx.conf"), q(prefix .. "/logs/error.log"),
     q(prefix .. "/logs/start.log"))
   local started = run(cmd)

@@ -1,9 +1,9 @@
 --- Client-side pacing shared by all nginx workers through a lua_shared_dict: the slots of
 -- cams.ratelimit (one call every 1/qps seconds per key), but the next free slot of each
 -- key lives in the dict, so the workers of a node together stay under the limit. Slots
--- are MARGIN further apart: calls from several worker processes reach the server with
--- a few milliseconds of jitter, and a server that counts calls per second would now and
--- then see one too many at exactly 1/qps.
+-- are spaced like cams.ratelimit's (1/qps plus its MARGIN): calls from several worker
+-- processes reach the server with a few milliseconds of jitter, and a server that counts
+-- calls per second would now and then see one too many at exactly 1/qps.
 --
 -- Reading and advancing a slot must be one atomic step across worker processes. A
 -- shared dict has no compare-and-set, so a short lock made with dict:add (which fails
@@ -11,6 +11,7 @@
 -- holding it. The guarded section never yields, so only other processes can contend.
 -- luacheck: globals ngx
 local clock = require "cams.clock"
+local ratelimit = require "cams.ratelimit"
 
 local Limiter = {}
 Limiter.__index = Limiter
@@ -20,7 +21,11 @@ local M = {}
 M.PREFIX = "cams:slot:"
 M.LOCK_TTL = 1 -- seconds a dead worker's lock could hold the others up
 M.MAX_SPINS = 100000
-M.MARGIN = 0.005 -- seconds added to every interval
+
+-- Seconds between two slots.
+function M.interval(qps)
+  return ratelimit.MARGIN / qps
+end
 
 -- Waits for another worker's lock: yields in phases that may, else spins.
 local function pause()
@@ -56,7 +61,7 @@ end
 
 --- Reserves the next slot for `key`; returns the seconds to wait before sending.
 function Limiter:reserve(key, qps, now)
-  local interval = 1 / qps + M.MARGIN
+  local interval = M.interval(qps)
   return self:locked(key, function(slot)
     local at = self.dict:get(slot)
     if type(at) ~= "number" or at < now then
@@ -80,7 +85,7 @@ function Limiter:release(key, qps)
   self:locked(key, function(slot)
     local at = self.dict:get(slot)
     if at == mine then
-      self.dict:set(slot, at - (1 / qps + M.MARGIN))
+      self.dict:set(slot, at - M.interval(qps))
     end
   end)
 end

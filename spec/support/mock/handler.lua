@@ -111,10 +111,14 @@ M.ERRORS = {
 }
 
 -- Transport faults reachable through the fault queue.
---   close      the connection is closed without any response
---   truncated  200 with a Content-Length longer than the body, then the connection closes
---   malformed  200 with a body that is not valid JSON
-M.FAULTS = { close = true, truncated = true, malformed = true }
+--   close        the connection is closed without any response
+--   truncated    200 with a Content-Length longer than the body, then the connection closes
+--   reset        200, chunked, part of the body, then the connection closes mid-response
+--   malformed    200 with a body that is not valid JSON
+--   bad_gateway  502 with an HTML page, as a proxy in front of the API would answer
+--   oversized    200 with a 9 MiB body (more than a client should hold for an answer)
+M.FAULTS = { close = true, truncated = true, reset = true, malformed = true,
+             bad_gateway = true, oversized = true }
 
 ---------------------------------------------------------------------------------------
 -- Request context
@@ -259,6 +263,23 @@ local function send_fault(ctx, fault)
   elseif fault == "malformed" then
     return send(ctx, 200, '{"RequestId":"' .. ctx.request_id .. '","Code":"OK","Data":{',
       fault)
+  elseif fault == "bad_gateway" then
+    record(ctx, 502, fault)
+    ngx.status = 502
+    ngx.header["Content-Type"] = "text/html"
+    ngx.print("<html><head><title>502 Bad Gateway</title></head><body>"
+      .. "<center><h1>502 Bad Gateway</h1></center></body></html>")
+    return ngx.exit(502)
+  elseif fault == "oversized" then
+    return send(ctx, 200, '{"RequestId":"' .. ctx.request_id .. '","Code":"OK","Pad":"'
+      .. string.rep("x", 9 * 1024 * 1024) .. '"}', fault)
+  elseif fault == "reset" then
+    record(ctx, 200, fault)
+    ngx.status = 200
+    ngx.header["Content-Type"] = "application/json;charset=utf-8"
+    ngx.print('{"RequestId":"' .. ctx.request_id .. '","Code":"OK",')
+    ngx.flush(true)
+    return ngx.exit(444) -- no last chunk: the client sees the connection close mid-body
   elseif fault == "truncated" then
     record(ctx, 200, fault)
     local body = to_json(obj({ { "RequestId", ctx.request_id }, { "Code", "OK" },
@@ -271,12 +292,14 @@ local function send_fault(ctx, fault)
     ngx.flush(true)
     return ngx.exit(ngx.ERROR)
   end
-  local e = M.ERRORS[fault]
+  local code, status = fault:match("^(.-)@(%d+)$") -- "Code@200": another HTTP status
+  code = code or fault
+  local e = M.ERRORS[code]
   local extra
-  if fault == "Ram.PermissionDeny" then
+  if code == "Ram.PermissionDeny" then
     extra = { { "AccessDeniedDetail", access_denied_detail(ctx) } }
   end
-  return send_error(ctx, e[1], fault, e[2], extra)
+  return send_error(ctx, tonumber(status) or e[1], code, e[2], extra)
 end
 
 ---------------------------------------------------------------------------------------
@@ -676,11 +699,17 @@ function control.health()
   return reply(200, { ok = true, pid = ngx.worker.pid() })
 end
 
--- ?code=<documented error code or fault>&times=N
+-- ?code=<documented error code or fault>&times=N[&status=S: the error's HTTP status]
 function control.fail(args)
-  local code, times = args.code, int_arg(args.times, 1)
+  local code, times, status = args.code, int_arg(args.times, 1), int_arg(args.status)
   if type(code) ~= "string" or not (M.ERRORS[code] or M.FAULTS[code]) then
     return reply(400, { error = "unknown code: " .. tostring(code) })
+  end
+  if status then
+    if not M.ERRORS[code] or status < 200 or status > 599 then
+      return reply(400, { error = "status applies to an error code, 200 to 599" })
+    end
+    code = code .. "@" .. status
   end
   local state = dict("cams_state")
   for _ = 1, times do state:rpush("faults", code) end

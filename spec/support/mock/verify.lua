@@ -25,6 +25,8 @@ M.MAX_SKEW = 15 * 60 -- seconds either side of the server clock
 M.CREDENTIALS = {
   testid = { secret = "testsecret" },
   stsid = { secret = "stssecret", token = "ststoken" },
+  -- characters that percent-encoding changes, as real STS tokens have
+  stsodd = { secret = "odd/Secret+=", token = "CAIS+odd/Token==" },
 }
 
 -- Headers that every V3 request must sign.

@@ -1,0 +1,193 @@
+-- Fault injection end to end: every fault the mock server can play ends in a success after
+-- a retry, or in a clear error with the right code, and no call runs past its deadline.
+local cams = require "cams"
+local core = require "cams.core"
+local socket = require "socket"
+local mock = require "spec.support.mock"
+
+local ARGS = { phone_number = "8615800000000", qrdl_code = "D9II3ABC",
+               prefilled_message = "Hello", generate_qr_image = "SVG" }
+
+-- Generous: a loaded machine is slow, but a hang lasts until the test runner gives up.
+local SLACK = 2
+
+describe("faults", function()
+  local m
+
+  setup(function() m = mock.start{} end)
+  teardown(function() if m then m:stop() end end)
+  before_each(function() m:reset() end)
+
+  local function client(opts)
+    local o = { access_key_id = "testid", access_key_secret = "testsecret",
+                endpoint = m.endpoint, ca_file = m.ca_file, qps = false,
+                retry_base_delay = 0.01, retry_max_delay = 0.05 }
+    for k, v in pairs(opts or {}) do o[k] = v end
+    return assert(cams.new(o))
+  end
+
+  -- Runs one update; returns res, err and the seconds it took.
+  local function timed_update(c)
+    local t0 = core.monotonic()
+    local res, err = c:update_qrdl(ARGS)
+    return res, err, core.monotonic() - t0
+  end
+
+  -- fault -> the error when it never goes away
+  local persistent = {
+    { "InternalError", "InternalError", 500 },
+    { "ServiceUnavailable", "ServiceUnavailable", 503 },
+    { "Throttling.User", "Throttling.User", 400 },
+    { "System.LimitControl", "System.LimitControl", 400 },
+    { "bad_gateway", "HTTP.502", 502 },
+    { "close", "Transport.Reset", nil },
+    { "truncated", "Transport.Reset", nil },
+    { "reset", "Transport.Reset", nil },
+  }
+  for _, case in ipairs(persistent) do
+    local fault, code, status = case[1], case[2], case[3]
+
+    it(fault .. " once is retried and the call succeeds", function()
+      m:fail(fault)
+      local res, err = timed_update(client())
+      assert.is_nil(err)
+      assert.equals("OK", res.Code)
+      assert.equals(2, m:request_count())
+    end)
+
+    it(fault .. " every time ends in " .. code .. " after the retries", function()
+      m:fail(fault, 3)
+      local res, err, took = timed_update(client{ retries = 2 })
+      assert.is_nil(res)
+      assert.equals(code, err.code)
+      assert.equals(status, err.status)
+      assert.is_true(err.retryable)
+      assert.equals(3, err.attempts)
+      assert.equals("UpdatePhoneMessageQrdl", err.action)
+      assert.equals(3, m:request_count())
+      assert.is_true(took < SLACK, took)
+    end)
+  end
+
+  it("a reused connection closed without an answer is not resent with the same nonce", function()
+    local c = client{ retries = 0 }
+    assert(c:update_qrdl(ARGS)) -- leaves a kept-alive connection
+    m:fail("close")
+    local res, err = c:update_qrdl(ARGS)
+    assert.is_nil(res)
+    assert.equals("Transport.Reset", err.code) -- not SignatureNonceUsed from a replay
+    assert.equals(2, m:request_count())
+    m:fail("close")
+    res, err = client():update_qrdl(ARGS)
+    assert.is_nil(err)
+    assert.equals("OK", res.Code)
+  end)
+
+  it("a 200 with invalid JSON is Response.Malformed and not retried", function()
+    m:fail("malformed", 2)
+    local res, err = timed_update(client())
+    assert.is_nil(res)
+    assert.equals("Response.Malformed", err.code)
+    assert.equals(200, err.status)
+    assert.is_false(err.retryable)
+    assert.equals(1, err.attempts)
+    assert.equals(1, m:request_count())
+  end)
+
+  it("a 200 whose Code is not OK is the API's error", function()
+    m:fail("Product.Unsubscript", 1, 200)
+    local res, err = timed_update(client())
+    assert.is_nil(res)
+    assert.equals("Product.Unsubscript", err.code)
+    assert.equals(200, err.status)
+    assert.equals("You have not subscribed to the specified product.", err.message)
+    assert.is_string(err.request_id)
+    assert.is_false(err.retryable)
+    assert.equals(1, m:request_count())
+  end)
+
+  it("a 200 whose Code is a throttling code is retried", function()
+    m:fail("System.LimitControl", 1, 200)
+    local res, err = timed_update(client())
+    assert.is_nil(err)
+    assert.equals("OK", res.Code)
+    assert.equals(2, m:request_count())
+  end)
+
+  it("an answer larger than 8 MiB is refused with Response.TooLarge", function()
+    m:fail("oversized")
+    local res, err = timed_update(client())
+    assert.is_nil(res)
+    assert.equals("Response.TooLarge", err.code)
+    assert.is_false(err.retryable)
+    assert.equals(1, m:request_count())
+    assert.equals("OK", assert(client():update_qrdl(ARGS)).Code)
+  end)
+
+  it("a slow answer times out and the retry succeeds", function()
+    m:delay(2)
+    local res, err, took = timed_update(client{ timeout = 0.3 })
+    assert.is_nil(err)
+    assert.equals("OK", res.Code)
+    assert.equals(2, m:request_count())
+    assert.is_true(took < 0.3 + SLACK, took)
+  end)
+
+  it("answers that never come in time end in Transport.Timeout at the deadline", function()
+    m:delay(3, 20)
+    local res, err, took = timed_update(client{ timeout = 5, deadline = 1, retries = 10 })
+    assert.is_nil(res)
+    assert.equals("Transport.Timeout", err.code)
+    assert.is_true(err.retryable)
+    assert.is_true(err.attempts >= 1)
+    assert.is_true(took >= 0.9 and took < 1 + SLACK, took)
+  end)
+
+  it("a server that accepts and never answers ends in Transport.Timeout at the deadline", function()
+    -- the kernel completes the TCP handshake; nobody ever reads the request or answers
+    local silent = assert(socket.bind("127.0.0.1", 0))
+    local _, port = silent:getsockname()
+    local ok, res, err, took = pcall(timed_update, client{
+      endpoint = "https://127.0.0.1:" .. port, timeout = 0.4, deadline = 1.5, retries = 10,
+    })
+    silent:close()
+    assert(ok, res)
+    assert.is_nil(res)
+    assert.equals("Transport.Timeout", err.code)
+    assert.is_true(err.attempts >= 2, err.attempts)
+    assert.is_true(took < 1.5 + SLACK, took)
+  end)
+
+  it("a call that cannot get a rate-limit slot before the deadline sends nothing", function()
+    local c = client{ qps = 1, deadline = 0.5 }
+    assert(c:update_qrdl(ARGS))
+    local res, err, took = timed_update(c)
+    assert.is_nil(res)
+    assert.equals("DeadlineExceeded", err.code)
+    assert.equals(0, err.attempts)
+    assert.is_false(err.retryable)
+    assert.equals(1, m:request_count())
+    assert.is_true(took < 0.3, took) -- refused at once, not at the deadline
+  end)
+
+  it("a retry that cannot get a rate-limit slot in time reports the failure before it", function()
+    m:fail("InternalError")
+    local res, err = timed_update(client{ qps = 2, deadline = 0.4 })
+    assert.is_nil(res)
+    assert.equals("InternalError", err.code)
+    assert.equals(1, err.attempts)
+    assert.equals(1, m:request_count())
+  end)
+
+  it("no attempt starts after the deadline, whatever the retries", function()
+    m:fail("InternalError", 50)
+    local res, err, took = timed_update(client{ deadline = 0.5, retries = 50,
+                                                 retry_base_delay = 0.2, retry_max_delay = 0.2 })
+    assert.is_nil(res)
+    -- the last attempt may be the one the deadline cut short
+    assert.is_true(err.code == "InternalError" or err.code == "Transport.Timeout", err.code)
+    assert.is_true(err.attempts < 50)
+    assert.is_true(m:request_count() <= err.attempts)
+    assert.is_true(took < 0.5 + SLACK, took)
+  end)
+end)

@@ -1,0 +1,137 @@
+-- The AccessKey secret and the security token never show in an error (any field, and
+-- tostring), in tostring(client) or in the client table, on every failure path, with
+-- secrets made of awkward bytes too.
+local cams = require "cams"
+local core = require "cams.core"
+local socket = require "socket"
+local mock = require "spec.support.mock"
+
+local ARGS = { phone_number = "8615800000000", qrdl_code = "D9II3ABC",
+               prefilled_message = "Hello", generate_qr_image = "SVG" }
+
+-- The forms a secret may take in a message: raw, and percent-encoded once or twice.
+local function forms(s)
+  local out = { s }
+  for _, mode in ipairs{ "strict", "form" } do
+    local once = core.percent_encode(s, mode)
+    out[#out + 1] = once
+    out[#out + 1] = core.percent_encode(once, mode)
+  end
+  return out
+end
+
+-- Asserts that no form of any secret appears in `v` (a string, or a table walked deeply).
+local function assert_clean(v, secrets, seen)
+  seen = seen or {}
+  if type(v) == "table" then
+    if seen[v] then return end
+    seen[v] = true
+    for k, x in pairs(v) do
+      assert_clean(k, secrets, seen)
+      assert_clean(x, secrets, seen)
+    end
+    local mt = getmetatable(v)
+    if mt and mt.__tostring then assert_clean(tostring(v), secrets, seen) end
+  elseif type(v) == "string" then
+    for _, secret in ipairs(secrets) do
+      for _, form in ipairs(forms(secret)) do
+        assert.is_nil(v:find(form, 1, true), ("a form of a secret in %q"):format(v))
+      end
+    end
+  end
+end
+
+describe("secrets", function()
+  local m
+
+  setup(function() m = mock.start{} end)
+  teardown(function() if m then m:stop() end end)
+  before_each(function() m:reset() end)
+
+  local function client(opts)
+    local o = { access_key_id = "stsodd", access_key_secret = "odd/Secret+=",
+                security_token = "CAIS+odd/Token==", endpoint = m.endpoint, ca_file = m.ca_file,
+                qps = false, retries = 0 }
+    for k, v in pairs(opts or {}) do o[k] = v end
+    return assert(cams.new(o))
+  end
+
+  it("are kept out of a V2 signature error that quotes the server's string to sign", function()
+    local c = client{ signature = "v2", access_key_secret = "Wrong/Secret+=" }
+    local res, err = c:update_qrdl(ARGS)
+    assert.is_nil(res)
+    assert.equals("SignatureDoesNotMatch", err.code)
+    -- the server did quote the request, token included: the redaction is what hides it
+    assert.matches("SecurityToken%3D****", err.message, 1, true)
+    assert_clean(err, { "Wrong/Secret+=", "CAIS+odd/Token==" })
+  end)
+
+  it("are kept out of V3 errors from the server", function()
+    for _, over in ipairs{ { access_key_secret = "Wrong/Secret+=" },
+                           { security_token = "CAIS+other/Token==" } } do
+      local c = client(over)
+      local res, err = c:update_qrdl(ARGS)
+      assert.is_nil(res)
+      assert_clean(err, { over.access_key_secret or "odd/Secret+=",
+                          over.security_token or "CAIS+odd/Token==" })
+      assert_clean(c, { "odd/Secret+=", "CAIS+odd/Token==", "Wrong/Secret+=", "CAIS+other/Token==" })
+    end
+  end)
+
+  it("are kept out of transport errors", function()
+    local silent = assert(socket.bind("127.0.0.1", 0))
+    local _, silent_port = silent:getsockname()
+    local cases = {
+      { "Transport.Connect", { endpoint = "https://127.0.0.1:1" } },
+      { "Transport.TLS", { ca_file = false } },
+      { "Transport.Timeout", { endpoint = "https://127.0.0.1:" .. silent_port, timeout = 0.3 } },
+      { "Transport.Reset", {}, "close" },
+      { "Response.Malformed", {}, "malformed" },
+      { "HTTP.502", {}, "bad_gateway" },
+    }
+    for _, case in ipairs(cases) do
+      local code, over, fault = case[1], case[2], case[3]
+      if over.ca_file == false then over = { ca_file = "/etc/ssl/certs/ca-certificates.crt" } end
+      if fault then m:fail(fault) end
+      local res, err = client(over):update_qrdl(ARGS)
+      assert.is_nil(res)
+      assert.equals(code, err.code)
+      assert_clean(err, { "odd/Secret+=", "CAIS+odd/Token==" })
+    end
+    silent:close()
+  end)
+
+  describe("with awkward secrets", function()
+    local awkward = {
+      format_directives = "%s%n%d%x%p%%",
+      pattern_magic = "().%+-*?[^$]",
+      high_bytes = "\xFF\xFE\x80secret\xC3\xA9",
+      long = ("Ab9/+="):rep(11000), -- 66 KB
+    }
+    for name, secret in pairs(awkward) do
+      for _, sig in ipairs{ "v3", "v2" } do
+        it(name .. " (" .. sig .. "): signed, refused by the server, never shown", function()
+          local c = client{ signature = sig, access_key_secret = secret,
+                            security_token = "tok%s" .. secret:sub(1, 20) }
+          local secrets = { secret, "tok%s" .. secret:sub(1, 20) }
+          assert_clean(tostring(c), secrets)
+          assert_clean(c, secrets)
+
+          local res, err = c:update_qrdl(ARGS)
+          assert.is_nil(res)
+          assert.equals("SignatureDoesNotMatch", err.code)
+          assert_clean(err, secrets)
+
+          -- a failure inside the signer (too many extra headers) names no secret either
+          local headers = {}
+          for i = 1, 40 do headers["x-extra-" .. i] = "v" end
+          res, err = c:update_qrdl(ARGS, { headers = headers })
+          assert.is_nil(res)
+          assert.equals("InvalidParameter", err.code)
+          assert.matches("could not be signed", err.message)
+          assert_clean(err, secrets)
+        end)
+      end
+    end
+  end)
+end)
