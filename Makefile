@@ -36,7 +36,7 @@ all: $(CORE)
 $(CORE): $(SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) -fPIC -I$(LUA_INCDIR) $(CURL_CFLAGS) $(LIBFLAG) -o $@ $(SRCS) \
-	  $(CURL_LIBS) $(SSL_LIBS)
+	  $(CURL_LIBS) $(SSL_LIBS) -pthread
 
 # Installs what is missing (root, or sudo when available).
 deps:

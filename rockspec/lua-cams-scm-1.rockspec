@@ -28,7 +28,7 @@ build = {
   modules = {
     ["cams.core"] = {
       sources = { "src/buf.c", "src/encode.c", "src/sign.c", "src/http.c", "src/cams_core.c" },
-      libraries = { "curl", "crypto" },
+      libraries = { "curl", "crypto", "pthread" },
       incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
     },
