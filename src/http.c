@@ -10,6 +10,11 @@
 struct cams_http {
   CURL *easy;
   char errbuf[CURL_ERROR_SIZE];
+  /* The header list handed to libcurl, built in place on every request: libcurl only
+     reads it, and reusing the nodes saves two allocations per header. */
+  struct curl_slist *nodes;
+  size_t nodes_cap;
+  cams_buf url; /* the URL libcurl holds, so an unchanged one is not set again */
 };
 
 void cams_http_response_init(cams_http_response *r) {
@@ -58,6 +63,7 @@ cams_http *cams_http_new(const cams_http_opts *o) {
   cams_http *h = calloc(1, sizeof *h);
   CURL *c;
   if (!h) return NULL;
+  cams_buf_init(&h->url);
   h->easy = c = curl_easy_init();
   if (!c) {
     free(h);
@@ -85,7 +91,29 @@ cams_http *cams_http_new(const cams_http_opts *o) {
 void cams_http_free(cams_http *h) {
   if (!h) return;
   curl_easy_cleanup(h->easy);
+  free(h->nodes);
+  cams_buf_free(&h->url);
   free(h);
+}
+
+/* "Expect:" first (it stops curl from waiting for 100-continue on larger bodies), then
+   the request's lines. NULL when out of memory. */
+static struct curl_slist *header_list(cams_http *h, const cams_http_request *req) {
+  static char expect[] = "Expect:";
+  size_t n = req->nheaders + 1, i;
+  if (n > h->nodes_cap) {
+    struct curl_slist *p = realloc(h->nodes, n * sizeof *p);
+    if (!p) return NULL;
+    h->nodes = p;
+    h->nodes_cap = n;
+  }
+  h->nodes[0].data = expect;
+  for (i = 1; i < n; i++) {
+    h->nodes[i - 1].next = &h->nodes[i];
+    h->nodes[i].data = (char *)req->headers[i - 1]; /* libcurl does not write to it */
+  }
+  h->nodes[n - 1].next = NULL;
+  return h->nodes;
 }
 
 static const char *map_error(CURLcode rc) {
@@ -124,21 +152,9 @@ static const char *map_error(CURLcode rc) {
 int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_response *resp,
                       const char **code, char *message, size_t message_len) {
   CURL *c = h->easy;
-  struct curl_slist *list = NULL, *tmp;
+  struct curl_slist *list = header_list(h, req);
   CURLcode rc;
-  size_t i;
 
-  /* "Expect:" stops curl from waiting for 100-continue on larger bodies. */
-  list = curl_slist_append(list, "Expect:");
-  for (i = 0; list && i < req->nheaders; i++) {
-    tmp = curl_slist_append(list, req->headers[i]);
-    if (!tmp) {
-      curl_slist_free_all(list);
-      list = NULL;
-      break;
-    }
-    list = tmp;
-  }
   if (!list) {
     *code = "Transport.Error";
     snprintf(message, message_len, "out of memory");
@@ -151,7 +167,16 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
   resp->status = 0;
   h->errbuf[0] = '\0';
 
-  curl_easy_setopt(c, CURLOPT_URL, req->url);
+  if (strcmp(cams_buf_str(&h->url), req->url) != 0) {
+    cams_buf_reset(&h->url);
+    cams_buf_adds(&h->url, req->url);
+    if (h->url.failed || curl_easy_setopt(c, CURLOPT_URL, req->url) != CURLE_OK) {
+      cams_buf_reset(&h->url);
+      *code = "Transport.Error";
+      snprintf(message, message_len, "cannot set the URL (out of memory?)");
+      return 0;
+    }
+  }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp->body);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
@@ -169,7 +194,6 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
   rc = curl_easy_perform(c);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
-  curl_slist_free_all(list);
 
   if (rc != CURLE_OK) {
     *code = map_error(rc);
