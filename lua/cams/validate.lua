@@ -293,7 +293,7 @@ function M.operation(op, args)
   end
   local action = op.action
 
-  local unknown = {}
+  local unknown -- made only when needed: most calls have none
   for k in pairs(args) do
     if type(k) ~= "string" then
       if type(k) == "number" then
@@ -303,10 +303,11 @@ function M.operation(op, args)
       end
       return invalid(action, format("unexpected %s key in the arguments of %s", type(k), op.name))
     elseif not op.by_name[k] then
+      unknown = unknown or {}
       unknown[#unknown + 1] = k
     end
   end
-  if #unknown > 0 then
+  if unknown then
     sort(unknown)
     return invalid(action, format("unknown parameter '%s' for %s%s", show(unknown[1]), op.name,
       M.suggestion(unknown[1], op.names, "parameters")))
