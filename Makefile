@@ -29,7 +29,7 @@ DEB_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit2 libluaji
   lua-cjson lua-busted lua-check lua-luaossl lua-socket lua-argparse luarocks \
   libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua openssl curl
 
-.PHONY: all test demo deps install uninstall clean lint
+.PHONY: all test demo deps install uninstall clean lint bench
 
 all: $(CORE)
 
@@ -58,6 +58,21 @@ test: deps
 
 demo: deps all
 	@bash examples/demo.sh $(BUILD)
+
+# Benchmarks (never part of the tests): builds what they need, prints one Markdown report.
+BENCH_PROGS := build/bench/sign_bench build/bench/curl_loop
+SIGN_SRCS   := src/sign.c src/encode.c src/buf.c
+
+build/bench/%: bench/%.c bench/request.h $(SIGN_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(CURL_CFLAGS) -o $@ $< $(SIGN_SRCS) $(CURL_LIBS) $(SSL_LIBS) -pthread
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) all LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1 BUILD=build/luajit
+	$(MAKE) $(BENCH_PROGS)
+	@bash bench/setup.sh
+	lua5.4 bench/run.lua
 
 lint: all
 	luacheck lua spec examples
