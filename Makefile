@@ -53,7 +53,7 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) all LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1 BUILD=build/luajit
-	luacheck --quiet lua spec examples
+	luacheck --quiet lua spec examples bench
 	bash spec/support/run-suite
 
 demo: deps all
@@ -75,7 +75,7 @@ bench: deps
 	lua5.4 bench/run.lua
 
 lint: all
-	luacheck lua spec examples
+	luacheck lua spec examples bench
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --suppress=missingIncludeSystem -I src src
 	clang-tidy --quiet src/*.c -- -std=c99 -I$(LUA_INCDIR) $(CURL_CFLAGS)
