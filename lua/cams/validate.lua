@@ -78,7 +78,13 @@ local utf8_len = rawget(_G, "utf8") and utf8.len
 --- True when `s` is valid UTF-8. Uses cams.core's checker when the loaded
 -- core provides one, else utf8.len, else the Lua implementation above.
 function M.utf8_valid(s)
-  if not find(s, "[\128-\255]") then
+  -- ASCII needs no further check; utf8.len, a C loop, tells that several
+  -- times faster than a pattern scan where it exists
+  if utf8_len then
+    if utf8_len(s) == #s then
+      return true
+    end
+  elseif not find(s, "[\128-\255]") then
     return true
   end
   local core = package.loaded["cams.core"]
@@ -272,7 +278,8 @@ local function check_text(s, multiline)
   if not M.utf8_valid(s) then
     return "is not valid UTF-8"
   end
-  if not multiline and find(s, "[\r\n]") then
+  -- plain searches: far cheaper than a character-class pattern
+  if not multiline and (find(s, "\r", 1, true) or find(s, "\n", 1, true)) then
     return "must not contain line breaks (CR or LF)"
   end
   return nil
