@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -33,26 +32,21 @@ static double cpu_seconds_self(void) {
          (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* User + system CPU seconds of the comma-separated pids, from /proc/<pid>/stat. */
+/* CPU seconds of the comma-separated pids, from /proc/<pid>/schedstat (nanoseconds). */
 static double cpu_seconds_of(const char *pids) {
   double total = 0;
-  long ticks = sysconf(_SC_CLK_TCK);
   const char *p = pids;
   while (p && *p) {
-    char path[64], line[1024], *rest;
-    unsigned long utime, stime;
-    char *next;
+    char path[64], *next;
+    unsigned long long ns;
     long pid = strtol(p, &next, 10);
     FILE *f;
     if (next == p) break;
     p = *next == ',' ? next + 1 : next;
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    snprintf(path, sizeof path, "/proc/%ld/schedstat", pid);
     f = fopen(path, "r");
     if (!f) continue;
-    if (fgets(line, sizeof line, f) && (rest = strrchr(line, ')')) &&
-        sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) ==
-            2)
-      total += (double)(utime + stime) / (double)ticks;
+    if (fscanf(f, "%llu", &ns) == 1) total += (double)ns / 1e9;
     fclose(f);
   }
   return total;

@@ -5,20 +5,14 @@ local M = {}
 
 M.now = socket.gettime -- wall clock, microsecond resolution
 
-local CLK_TCK = 100 -- /proc/*/stat counts CPU time in clock ticks (USER_HZ)
-
---- CPU seconds (user + system) another process has used, from /proc/<pid>/stat (10 ms
--- resolution); nil if it is gone. For this process os.clock() is finer.
+--- CPU seconds another process has used, from /proc/<pid>/schedstat (nanoseconds); nil
+-- if it is gone. For this process os.clock() does the same.
 function M.cpu_seconds(pid)
-  local f = io.open("/proc/" .. tostring(pid) .. "/stat", "rb")
+  local f = io.open("/proc/" .. tostring(pid) .. "/schedstat", "rb")
   if not f then return nil end
-  local stat = f:read("*a")
+  local ns = tonumber(f:read("*a"):match("^(%d+)"))
   f:close()
-  -- fields after the command name (which may contain spaces) start at field 3
-  local rest = stat:match("%) (.*)$")
-  local fields = {}
-  for x in rest:gmatch("%S+") do fields[#fields + 1] = x end
-  return (tonumber(fields[12]) + tonumber(fields[13])) / CLK_TCK
+  return ns and ns / 1e9
 end
 
 --- Total CPU seconds of a list of pids.

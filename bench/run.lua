@@ -3,12 +3,13 @@
 --
 --   lua5.4 bench/run.lua    (from the repository root; `make bench` builds what it needs)
 --
--- Each round runs every measurement once, one after the other, so that a noisy moment
--- on a shared machine hits all of them; the report gives medians over the rounds, and
--- every ratio is taken within a round before its median is taken.
--- Environment: BENCH_ROUNDS (7), BENCH_CALLS (2000 sequential calls per client and
--- protocol), BENCH_NODE_CALLS (800), BENCH_MEMORY_CALLS (10000), BENCH_NODE=0 or
--- BENCH_VALGRIND=0 to leave those parts out.
+-- Each round runs every measurement once, briefly and one right after the other (in an
+-- order rotated from round to round), so that a noisy moment on a shared machine tends to
+-- hit all of them; the report gives medians over many rounds, and every ratio is taken
+-- within a round before its median is taken.
+-- Environment: BENCH_SIGN_ROUNDS (7), BENCH_ROUNDS (25 end-to-end rounds), BENCH_CALLS
+-- (500 sequential calls per client, protocol and round), BENCH_NODE_CALLS (200),
+-- BENCH_MEMORY_CALLS (10000), BENCH_NODE=0 or BENCH_VALGRIND=0 to leave those parts out.
 package.path = "./?.lua;bench/?.lua;" .. package.path
 
 local mock = require "spec.support.mock"
@@ -19,11 +20,13 @@ local function env_number(name, default)
   return tonumber(os.getenv(name) or "") or default
 end
 
-local ROUNDS = env_number("BENCH_ROUNDS", 7)
-local CALLS = env_number("BENCH_CALLS", 2000)
-local NODE_CALLS = env_number("BENCH_NODE_CALLS", 800)
+local SIGN_ROUNDS = env_number("BENCH_SIGN_ROUNDS", 7)
+local ROUNDS = env_number("BENCH_ROUNDS", 25)
+local CALLS = env_number("BENCH_CALLS", 500)
+local NODE_CALLS = env_number("BENCH_NODE_CALLS", 200)
 local MEMORY_CALLS = env_number("BENCH_MEMORY_CALLS", 10000)
-local WARMUP = 300
+local WARMUP = 200 -- calls before the timed ones: connection, TLS session, JIT
+local NODE_WARMUP = 100
 local CONCURRENCY = 16
 local ALLOC_CALLS = { 200, 1200 } -- two run lengths; the difference is per call
 
@@ -91,6 +94,13 @@ end
 local function med(key, metric)
   local r = results[key]
   return r and r[metric] and lib.median(r[metric])
+end
+
+-- The highest value over the rounds: for throughput, the round least disturbed by other
+-- work on the machine (which only ever slows a run down).
+local function best(key, metric)
+  local r = results[key]
+  return r and r[metric] and math.max(table.unpack(r[metric]))
 end
 
 -- Median over rounds of f(a, b), a and b measured in the same round (ratios, differences);
@@ -229,7 +239,7 @@ local function e2e_jobs(proto, server, pids)
     for _, c in ipairs{ 1, CONCURRENCY } do
       jobs[#jobs + 1] = { proto .. " node c" .. c, string.format(
         "%s%snode bench/sdk.js calls %s %s %d %d %d %s", extra, PIN, q(url), proto, NODE_CALLS,
-        WARMUP, c, pids) }
+        NODE_WARMUP, c, pids) }
     end
   end
   return jobs
@@ -311,8 +321,9 @@ local function print_report(info)
 
   say("## lua-cams benchmark report")
   say("")
-  say("Command: `make bench` (%d rounds; %d sequential calls per client and protocol, "
-    .. "%d for the Node SDK; medians over the rounds).", ROUNDS, CALLS, NODE_CALLS)
+  say("Command: `make bench`: %d signing rounds; %d end-to-end rounds of %d sequential "
+    .. "calls per client and protocol (%d for the Node SDK) after %d warm-up calls (%d); "
+    .. "medians over the rounds.", SIGN_ROUNDS, ROUNDS, CALLS, NODE_CALLS, WARMUP, NODE_WARMUP)
   say("")
   say("| | |")
   say("|---|---|")
@@ -360,13 +371,16 @@ local function print_report(info)
   say("### 2. End to end: sequential calls on one kept-alive connection")
   say("")
   say("Server: the mock's nginx (1 worker) with a static location returning the documented "
-    .. "success body. Overhead: time per call relative to the bare libcurl loop sending the "
-    .. "same pre-signed bytes (goal: < 15 %%). Client CPU: CPU time of the client process per "
-    .. "call; server CPU: nginx worker, %% of one core.")
+    .. "success body. Time per call is compared with the bare libcurl loop sending the "
+    .. "same pre-signed bytes (goal: < 15 %% more), as the median of the per-round ratios and "
+    .. "from the best round of each (the least disturbed by other work on the machine). "
+    .. "Client CPU: CPU time of the client process per call; server CPU: nginx worker, %% of "
+    .. "one core.")
   say("")
-  say("| protocol | client | calls/s | p50 µs | p99 µs | client CPU µs/call | server CPU %% "
-    .. "| time per call vs bare libcurl | client CPU vs bare, µs/call |")
-  say("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+  say("| protocol | client | calls/s (best round) | p50 µs | p99 µs | client CPU µs/call "
+    .. "| server CPU %% | time per call vs bare libcurl | best rounds | client CPU vs bare, "
+    .. "µs/call |")
+  say("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
   local overhead = {}
   for _, proto in ipairs{ "http", "https" } do
     local rows = { { "bare libcurl loop (C)", proto .. " curl" },
@@ -386,29 +400,35 @@ local function print_report(info)
         function(a, b) return b - a end)
       local extra_us = med_ratio(proto .. " curl", "calls_per_s", key, "calls_per_s",
         function(a, b) return 1e6 / b - 1e6 / a end)
+      local b_bare, b_this = best(proto .. " curl", "calls_per_s"), best(key, "calls_per_s")
+      ov_all.best = b_bare and b_this and (b_bare / b_this - 1) * 100
       overhead[key] = ov_all
       local base = key == proto .. " curl"
-      say("| %s | %s | %s | %s | %s | %s | %s | %s | %s |", proto:upper(), row[1],
-        fmt(med(key, "calls_per_s"), 0), fmt(med(key, "p50_us"), 0), fmt(med(key, "p99_us"), 0),
-        fmt(med(key, "client_cpu_us"), 1), fmt(med(key, "server_cpu_pct"), 0),
+      say("| %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s |", proto:upper(), row[1],
+        fmt(med(key, "calls_per_s"), 0), fmt(b_this, 0), fmt(med(key, "p50_us"), 0),
+        fmt(med(key, "p99_us"), 0), fmt(med(key, "client_cpu_us"), 1),
+        fmt(med(key, "server_cpu_pct"), 0),
         base and "–" or string.format("%s %% (%s µs)", signed(ov), signed(extra_us, 0)),
-        base and "–" or signed(extra_cpu))
+        base and "–" or (signed(ov_all.best) .. " %"), base and "–" or signed(extra_cpu))
     end
   end
   local node_ratio = {}
   if node_ok then
     say("")
     say("| protocol | lua-cams (Lua 5.4) calls/s ÷ Node SDK sequential calls/s (goal: ≥ 5) "
-      .. "| ÷ Node SDK with concurrency %d |", CONCURRENCY)
-    say("|---|---:|---:|")
+      .. "| best rounds | ÷ Node SDK with concurrency %d |", CONCURRENCY)
+    say("|---|---:|---:|---:|")
     for _, proto in ipairs{ "http", "https" } do
       local function ratio(node_key)
-        return { med_ratio(proto .. " Lua 5.4", "calls_per_s", node_key, "calls_per_s",
+        local r = { med_ratio(proto .. " Lua 5.4", "calls_per_s", node_key, "calls_per_s",
           function(a, b) return a / b end) }
+        local b_lua, b_node = best(proto .. " Lua 5.4", "calls_per_s"), best(node_key, "calls_per_s")
+        r.best = b_lua and b_node and b_lua / b_node
+        return r
       end
       node_ratio[proto] = ratio(proto .. " node c1")
-      say("| %s | %s | %s |", proto:upper(), fmt(node_ratio[proto][1], 1),
-        fmt(ratio(proto .. " node c" .. CONCURRENCY)[1], 1))
+      say("| %s | %s | %s | %s |", proto:upper(), fmt(node_ratio[proto][1], 1),
+        fmt(node_ratio[proto].best, 1), fmt(ratio(proto .. " node c" .. CONCURRENCY)[1], 1))
     end
   end
   say("")
@@ -417,7 +437,9 @@ local function print_report(info)
   say("")
   say("Resident set size (VmRSS, KiB) of one process calling over HTTPS; allocations per call "
     .. "counted by valgrind (`total heap usage` of a %d-call run minus a %d-call run, divided "
-    .. "by %d).", ALLOC_CALLS[2], ALLOC_CALLS[1], ALLOC_CALLS[2] - ALLOC_CALLS[1])
+    .. "by %d). LuaJIT allocates Lua objects with its own allocator, which valgrind does not "
+    .. "see: its column counts only the C libraries' allocations.", ALLOC_CALLS[2],
+    ALLOC_CALLS[1], ALLOC_CALLS[2] - ALLOC_CALLS[1])
   say("")
   say("| | %s |", table.concat((function()
     local n = {}
@@ -462,13 +484,15 @@ local function print_report(info)
 
   say("### Summary against the goals")
   say("")
-  say("Median over the rounds; in brackets the lowest and highest round.")
+  say("Median over the rounds, in brackets the lowest and highest round; for the end-to-end "
+    .. "goals also the value from the best round of each client. The verdict follows the "
+    .. "median.")
   say("")
-  say("| goal | measured | |")
-  say("|---|---:|---|")
-  local function row(what, unit, digits, v, lo, hi, ok)
-    say("| %s | %s%s (%s–%s) | %s |", what, fmt(v, digits), unit, fmt(lo, digits),
-      fmt(hi, digits), goal(v, ok))
+  say("| goal | measured | best rounds | |")
+  say("|---|---:|---:|---|")
+  local function row(what, unit, digits, v, lo, hi, ok, b)
+    say("| %s | %s%s (%s–%s) | %s | %s |", what, fmt(v, digits), unit, fmt(lo, digits),
+      fmt(hi, digits), b and (fmt(b, digits) .. unit) or "", goal(v, ok))
   end
   local r3 = results.c_sign and results.c_sign.c_ratio_v3 or {}
   local r3m = lib.median(r3)
@@ -479,14 +503,14 @@ local function print_report(info)
     for _, proto in ipairs{ "http", "https" } do
       local ov = overhead[proto .. " " .. l.name] or {}
       row(string.format("under 15 %% over bare libcurl, %s, %s", proto:upper(), l.name), " %",
-        1, ov[1], ov[2], ov[3], ov[1] and ov[1] < 15)
+        1, ov[1], ov[2], ov[3], ov[1] and ov[1] < 15, ov.best)
     end
   end
   if node_ok then
     for _, proto in ipairs{ "http", "https" } do
       local r = node_ratio[proto] or {}
       row(string.format("≥ 5× the Node SDK's sequential calls/s, %s (Lua 5.4)", proto:upper()),
-        "×", 1, r[1], r[2], r[3], r[1] and r[1] >= 5)
+        "×", 1, r[1], r[2], r[3], r[1] and r[1] >= 5, r.best)
     end
     row("signing step ≥ 5× faster than the Node SDK's, through Lua 5.4 (`cams.core.sign`)", "×",
       1, sdk_ratio[1], sdk_ratio[2], sdk_ratio[3], sdk_ratio[1] and sdk_ratio[1] >= 5)
@@ -523,9 +547,12 @@ if PINNED then
   for pid in pids:gmatch("%d+") do capture("taskset -pc 0 " .. pid) end
 end
 local ok, err = pcall(function()
-  for round = 1, ROUNDS do
-    log("bench: round %d of %d", round, ROUNDS)
+  for round = 1, SIGN_ROUNDS do
+    log("bench: signing, round %d of %d", round, SIGN_ROUNDS)
     run_rotated(sign_jobs(), round)
+  end
+  for round = 1, ROUNDS do
+    log("bench: end to end, round %d of %d", round, ROUNDS)
     for _, proto in ipairs{ "http", "https" } do
       run_rotated(e2e_jobs(proto, server, q(pids)), round)
     end
