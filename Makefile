@@ -77,8 +77,8 @@ bench: deps
 lint: all
 	luacheck lua spec examples bench
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
-	  --suppress=missingIncludeSystem -I src src
-	clang-tidy --quiet src/*.c -- -std=c99 -I$(LUA_INCDIR) $(CURL_CFLAGS)
+	  --suppress=missingIncludeSystem -I src src bench
+	clang-tidy --quiet src/*.c bench/*.c -- -std=c99 -I$(LUA_INCDIR) $(CURL_CFLAGS)
 
 install: $(CORE)
 	install -d $(DESTDIR)$(LUA_CMOD_DIR)/cams

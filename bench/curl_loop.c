@@ -37,8 +37,7 @@ static double cpu_seconds_of(const char *pids) {
   double total = 0;
   const char *p = pids;
   while (p && *p) {
-    char path[64], *next;
-    unsigned long long ns;
+    char path[64], line[128], *next;
     long pid = strtol(p, &next, 10);
     FILE *f;
     if (next == p) break;
@@ -46,7 +45,7 @@ static double cpu_seconds_of(const char *pids) {
     snprintf(path, sizeof path, "/proc/%ld/schedstat", pid);
     f = fopen(path, "r");
     if (!f) continue;
-    if (fscanf(f, "%llu", &ns) == 1) total += (double)ns / 1e9;
+    if (fgets(line, sizeof line, f)) total += (double)strtoull(line, NULL, 10) / 1e9;
     fclose(f);
   }
   return total;
@@ -70,10 +69,10 @@ int main(int argc, char **argv) {
   if (argc < 5) die("usage: curl_loop URL CA_FILE|- CALLS WARMUP [SERVER_PIDS]", NULL);
   url = argv[1];
   ca = strcmp(argv[2], "-") ? argv[2] : NULL;
-  calls = atol(argv[3]);
-  warmup = atol(argv[4]);
+  calls = count_arg(argv[3]);
+  warmup = count_arg(argv[4]);
   pids = argc > 5 ? argv[5] : "";
-  if (calls < 1) die("CALLS must be positive", NULL);
+  if (calls < 1 || warmup < 0) die("CALLS must be a positive count and WARMUP a count", NULL);
 
   /* Host header: the authority of the URL, as the Lua client signs it. */
   h = strstr(url, "://");

@@ -52,6 +52,13 @@ static inline double now_us(void) {
   return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
+/* A non-negative count from the command line; -1 when s is not one. */
+static inline long count_arg(const char *s) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  return (end == s || *end || v < 0) ? -1 : v;
+}
+
 static inline int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);

@@ -212,12 +212,12 @@ static void timings(int reps) {
 int main(int argc, char **argv) {
   setup();
   if (argc > 2) {
-    long n = atol(argv[2]), k;
+    long n = count_arg(argv[2]), k;
     void (*fn)(void) = strcmp(argv[1], "prim") == 0 ? prim_v3 : sign_v3;
     for (k = 0; k < n; k++) fn();
   } else {
-    int reps = argc > 1 ? atoi(argv[1]) : 5;
-    timings(reps > 0 ? reps : 1);
+    long reps = argc > 1 ? count_arg(argv[1]) : 5;
+    timings(reps > 0 && reps < 1000 ? (int)reps : 1);
   }
   teardown();
   return (int)(sink & 0);
