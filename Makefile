@@ -53,6 +53,7 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) all LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1 BUILD=build/luajit
+	$(MAKE) build/test/fork_nonce
 	luacheck --quiet lua spec examples bench
 	bash spec/support/run-suite
 
@@ -66,6 +67,11 @@ SIGN_SRCS   := src/sign.c src/encode.c src/buf.c
 build/bench/%: bench/%.c bench/request.h $(SIGN_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(CURL_CFLAGS) -o $@ $< $(SIGN_SRCS) $(CURL_LIBS) $(SSL_LIBS) -pthread
+
+# C helper of spec/fork_spec.lua.
+build/test/fork_nonce: spec/support/fork_nonce.c $(SIGN_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) -o $@ $< $(SIGN_SRCS) $(SSL_LIBS) -pthread
 
 bench: deps
 	$(MAKE) all
