@@ -2,6 +2,7 @@ std = "max"
 
 exclude_files = {
   "build/",
+  "bench/node_modules/",
   "lua_modules/",
   ".luarocks/",
   "rockspec/",

@@ -31,14 +31,14 @@ DEB_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit2 libluaji
   libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua openssl curl \
   clang libclang-rt-14-dev valgrind cppcheck clang-tidy
 
-.PHONY: all test demo deps install uninstall clean lint asan valgrind fuzz soak
+.PHONY: all test demo deps install uninstall clean lint asan valgrind fuzz soak bench
 
 all: $(CORE)
 
 $(CORE): $(SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) -fPIC -I$(LUA_INCDIR) $(CURL_CFLAGS) $(LIBFLAG) -o $@ $(SRCS) \
-	  $(CURL_LIBS) $(SSL_LIBS)
+	  $(CURL_LIBS) $(SSL_LIBS) -pthread
 
 # Installs what is missing (root, or sudo when available).
 deps:
@@ -55,6 +55,7 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) all LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1 BUILD=build/luajit
+	$(MAKE) build/test/fork_nonce
 	luacheck --quiet lua spec examples bench bin
 	bash spec/support/run-suite
 
@@ -73,8 +74,9 @@ lint: deps
 	$(MAKE) all
 	luacheck lua spec examples bench bin
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
-	  --suppress=missingIncludeSystem -I src src fuzz
-	clang-tidy --quiet src/*.c -- -std=c99 -I$(LUA_INCDIR) $(CURL_CFLAGS)
+	  --suppress=missingIncludeSystem -I src src fuzz bench spec/support
+	clang-tidy --quiet src/*.c bench/*.c spec/support/*.c -- -std=c99 -I$(LUA_INCDIR) -Isrc \
+	  $(CURL_CFLAGS)
 	clang-tidy --quiet fuzz/*.c -- -std=c99 -Isrc
 
 # ---- Memory safety and soak (README: "Hardening") ------------------------------------
@@ -94,7 +96,7 @@ LOADER    = $(shell readelf -l $(LUA54) | sed -n 's/.*interpreter: \(.*\)\]/\1/p
 build/asan/cams/core.so: $(SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fPIC -I/usr/include/lua5.4 $(CURL_CFLAGS) -shared -o $@ \
-	  $(SRCS) $(CURL_LIBS) $(SSL_LIBS)
+	  $(SRCS) $(CURL_LIBS) $(SSL_LIBS) -pthread
 
 # The whole suite under lua5.4 with an ASan + UBSan core. The dynamic loader preloads the
 # sanitizer runtime into lua5.4 alone (ld.so --preload): unlike LD_PRELOAD it is not
@@ -115,7 +117,7 @@ valgrind: deps all
 build/fuzz/%_fuzz: fuzz/%_fuzz.c src/buf.c src/encode.c src/sign.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  -Isrc -o $@ $< src/buf.c src/encode.c src/sign.c $(SSL_LIBS)
+	  -Isrc -o $@ $< src/buf.c src/encode.c src/sign.c $(SSL_LIBS) -pthread
 
 # Each libFuzzer harness for FUZZ_TIME seconds (README: a longer run).
 fuzz: deps
@@ -125,6 +127,26 @@ fuzz: deps
 # 100,000 calls against the mock, RSS and open descriptors every 10,000 (BENCHMARKS.md).
 soak: deps all
 	$(SPEC_PATH) LUA_CPATH='$(BUILD)/?.so;;' lua5.4 bench/soak.lua $(SOAK_CALLS)
+
+# Benchmarks (never part of the tests): builds what they need, prints one Markdown report.
+BENCH_PROGS := build/bench/sign_bench build/bench/curl_loop
+SIGN_SRCS   := src/sign.c src/encode.c src/buf.c
+
+build/bench/%: bench/%.c bench/request.h $(SIGN_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(CURL_CFLAGS) -o $@ $< $(SIGN_SRCS) $(CURL_LIBS) $(SSL_LIBS) -pthread
+
+# C helper of spec/fork_spec.lua.
+build/test/fork_nonce: spec/support/fork_nonce.c $(SIGN_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) -o $@ $< $(SIGN_SRCS) $(SSL_LIBS) -pthread
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) all LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1 BUILD=build/luajit
+	$(MAKE) $(BENCH_PROGS)
+	@bash bench/setup.sh
+	lua5.4 bench/run.lua
 
 install: $(CORE)
 	install -d $(DESTDIR)$(LUA_CMOD_DIR)/cams

@@ -424,9 +424,12 @@ local CALL_OPTIONS = {
 }
 local CALL_OPTION_NAMES = { "headers", "method", "params_in", "version" }
 
+-- Shared by every call without options (it is only read).
+local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
+
 local function check_call_opts(action, opts, what)
   if opts == nil then
-    return {}
+    return NO_OPTIONS
   end
   if type(opts) ~= "table" then
     error(format("cams: %s expects a table of options, got %s", what, type(opts)), 3)

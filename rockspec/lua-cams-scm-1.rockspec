@@ -28,8 +28,9 @@ build = {
   type = "builtin",
   modules = {
     ["cams.core"] = {
-      sources = { "src/buf.c", "src/encode.c", "src/clock.c", "src/sign.c", "src/http.c", "src/cams_core.c" },
-      libraries = { "curl", "crypto" },
+      sources = { "src/buf.c", "src/encode.c", "src/clock.c", "src/sign.c", "src/http.c",
+        "src/cams_core.c" },
+      libraries = { "curl", "crypto", "pthread" },
       incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
     },

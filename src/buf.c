@@ -37,6 +37,7 @@ int cams_buf_reserve(cams_buf *b, size_t extra) {
   size_t need, cap;
   char *p;
   if (b->failed) return 0;
+  if (extra < b->cap - b->len) return 1; /* fits: the common case once a buffer is reused */
   if (extra > (size_t)-1 - b->len - 1) {
     b->failed = 1;
     return 0;
@@ -64,6 +65,10 @@ void cams_buf_add(cams_buf *b, const char *s, size_t n) {
 
 void cams_buf_adds(cams_buf *b, const char *s) { cams_buf_add(b, s, strlen(s)); }
 
-void cams_buf_addc(cams_buf *b, char c) { cams_buf_add(b, &c, 1); }
+void cams_buf_addc_slow(cams_buf *b, char c) {
+  if (!cams_buf_reserve(b, 1)) return;
+  b->data[b->len++] = c;
+  b->data[b->len] = '\0';
+}
 
 const char *cams_buf_str(const cams_buf *b) { return b->data ? b->data : ""; }

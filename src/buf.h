@@ -21,7 +21,17 @@ void cams_buf_wipe(cams_buf *b);
 int cams_buf_reserve(cams_buf *b, size_t extra);
 void cams_buf_add(cams_buf *b, const char *s, size_t n);
 void cams_buf_adds(cams_buf *b, const char *s);
-void cams_buf_addc(cams_buf *b, char c);
+void cams_buf_addc_slow(cams_buf *b, char c);
+
+/* Inline: the signer appends many single separators. */
+static inline void cams_buf_addc(cams_buf *b, char c) {
+  if (!b->failed && b->cap - b->len > 1) {
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+  } else {
+    cams_buf_addc_slow(b, c);
+  }
+}
 /* The contents as a C string ("" for an empty buffer). */
 const char *cams_buf_str(const cams_buf *b);
 

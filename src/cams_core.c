@@ -63,8 +63,10 @@ static int opt_boolean(lua_State *L, int t, const char *field) {
   return v;
 }
 
-/* Reads a string->string table into kv pairs; the strings stay anchored by the table. */
-static cams_kv *read_pairs(lua_State *L, int t, const char *field, size_t *n) {
+/* Reads a string->string table into kv pairs (into room when they fit); the strings stay
+   anchored by the table. */
+static cams_kv *read_pairs(lua_State *L, int t, const char *field, cams_kv *room, size_t nroom,
+                           size_t *n) {
   cams_kv *v;
   size_t count = 0, i = 0;
   int idx;
@@ -83,8 +85,9 @@ static cams_kv *read_pairs(lua_State *L, int t, const char *field, size_t *n) {
     count++;
     lua_pop(L, 1);
   }
-  /* A userdata, so the array is collected even if an error unwinds the stack. */
-  v = lua_newuserdata(L, (count ? count : 1) * sizeof *v);
+  /* Small lists go into room; larger ones into a userdata, so the array is collected
+     even if an error unwinds the stack. */
+  v = count <= nroom ? room : lua_newuserdata(L, count * sizeof *v);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     v[i].key = lua_tolstring(L, -2, &v[i].klen);
@@ -92,7 +95,7 @@ static cams_kv *read_pairs(lua_State *L, int t, const char *field, size_t *n) {
     i++;
     lua_pop(L, 1);
   }
-  lua_insert(L, idx); /* keep [userdata, table] on the stack for the caller's lifetime */
+  if (v != room) lua_insert(L, idx); /* keep [userdata, table] on the stack until return */
   *n = count;
   return v;
 }
@@ -127,6 +130,7 @@ static int signer_gc(lua_State *L) {
 
 static int l_sign(lua_State *L) {
   cams_sign_input in;
+  cams_kv params[16], headers[8];
   cams_signed *out = lua_touserdata(L, lua_upvalueindex(1));
   const char *alg, *where, *err;
   int trace;
@@ -157,8 +161,9 @@ static int l_sign(lua_State *L) {
   else if (strcmp(where, "body") != 0)
     return luaL_error(L, "params_in must be 'body' or 'query'");
   trace = opt_boolean(L, 1, "trace");
-  in.params = read_pairs(L, 1, "params", &in.nparams);
-  in.headers = read_pairs(L, 1, "headers", &in.nheaders);
+  in.params = read_pairs(L, 1, "params", params, sizeof params / sizeof params[0], &in.nparams);
+  in.headers = read_pairs(L, 1, "headers", headers, sizeof headers / sizeof headers[0],
+                          &in.nheaders);
   if (in.nheaders > MAX_EXTRA_HEADERS) return luaL_error(L, "too many extra headers");
 
   err = cams_sign(&in, out);
@@ -189,6 +194,7 @@ static int l_sign(lua_State *L) {
 typedef struct {
   cams_http *http;
   cams_http_response resp;
+  cams_buf lines; /* request header lines, reused from one request to the next */
 } http_handle;
 
 static http_handle *check_handle(lua_State *L) {
@@ -219,6 +225,7 @@ static int l_http_new(lua_State *L) {
   h = lua_newuserdata(L, sizeof *h);
   h->http = NULL;
   cams_http_response_init(&h->resp);
+  cams_buf_init(&h->lines);
   luaL_getmetatable(L, HTTP_MT);
   lua_setmetatable(L, -2);
   h->http = cams_http_new(&o);
@@ -239,11 +246,11 @@ static int header_token_ok(const char *s, size_t n) {
 static int l_http_request(lua_State *L) {
   http_handle *h = check_handle(L);
   cams_http_request req;
-  cams_buf lines;
-  const char *code = NULL, *line_ptrs[MAX_EXTRA_HEADERS * 2];
+  cams_buf *lines = &h->lines;
+  const char *code = NULL, *line_ptrs[MAX_EXTRA_HEADERS * 2], *p;
   char message[CURL_ERROR_SIZE + 64];
   double timeout;
-  size_t nh = 0, i, offsets[MAX_EXTRA_HEADERS * 2];
+  size_t nh = 0, i;
   int ok;
 
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -260,7 +267,9 @@ static int l_http_request(lua_State *L) {
     req.body = lua_tolstring(L, -1, &req.body_len);
   }
 
-  /* Validate every header before building anything, so an error leaks nothing. */
+  /* "Name: value" lines, checked one by one; nothing is sent unless all pass. The buffer
+     belongs to the handle, so an error raised half way leaks nothing. */
+  cams_buf_reset(lines);
   lua_getfield(L, 2, "headers");
   if (!lua_isnil(L, -1)) {
     luaL_checktype(L, -1, LUA_TTABLE);
@@ -275,39 +284,29 @@ static int l_http_request(lua_State *L) {
       if (!header_token_ok(k, kl)) return luaL_error(L, "invalid header name");
       if (strlen(v) != vl || strpbrk(v, "\r\n"))
         return luaL_error(L, "CR, LF or NUL in the value of header '%s'", k);
-      if (++nh > sizeof line_ptrs / sizeof line_ptrs[0]) return luaL_error(L, "too many headers");
-      lua_pop(L, 1);
-    }
-  }
-
-  cams_buf_init(&lines);
-  nh = 0;
-  if (!lua_isnil(L, -1)) {
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      size_t kl, vl;
-      const char *k = lua_tolstring(L, -2, &kl), *v = lua_tolstring(L, -1, &vl);
-      offsets[nh++] = lines.len;
-      cams_buf_add(&lines, k, kl);
-      cams_buf_add(&lines, vl ? ": " : ";", vl ? 2 : 1); /* "Name;" sends an empty value */
-      cams_buf_add(&lines, v, vl);
-      cams_buf_addc(&lines, '\0');
+      if (nh++ == sizeof line_ptrs / sizeof line_ptrs[0]) return luaL_error(L, "too many headers");
+      cams_buf_add(lines, k, kl);
+      cams_buf_add(lines, vl ? ": " : ";", vl ? 2 : 1); /* "Name;" sends an empty value */
+      cams_buf_add(lines, v, vl);
+      cams_buf_addc(lines, '\0');
       lua_pop(L, 1);
     }
   }
   lua_pop(L, 1);
-  for (i = 0; i < nh; i++) line_ptrs[i] = cams_buf_str(&lines) + offsets[i];
+  /* The lines follow each other, each ended by its NUL (checked above to be the only one). */
+  for (i = 0, p = cams_buf_str(lines); i < nh && !lines->failed; i++, p += strlen(p) + 1)
+    line_ptrs[i] = p;
   req.headers = line_ptrs;
   req.nheaders = nh;
 
-  if (lines.failed) {
+  if (lines->failed) {
     code = "Transport.Error";
     strcpy(message, "out of memory");
     ok = 0;
   } else {
     ok = cams_http_perform(h->http, &req, &h->resp, &code, message, sizeof message);
   }
-  cams_buf_free_secret(&lines); /* Authorization and security-token lines */
+  cams_buf_wipe(lines); /* Authorization and security-token lines */
   if (!ok) {
     lua_pushnil(L);
     lua_pushstring(L, code);
@@ -325,6 +324,7 @@ static int l_http_close(lua_State *L) {
   cams_http_free(h->http);
   h->http = NULL;
   cams_http_response_free(&h->resp);
+  cams_buf_free(&h->lines);
   return 0;
 }
 

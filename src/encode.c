@@ -10,14 +10,18 @@
 static const char HEX[] = "0123456789ABCDEF";
 static const char hex_lower[] = "0123456789abcdef";
 
-/* 1: kept in both modes; 2: kept in form mode only; 0: always encoded. */
-static unsigned char keep_class(unsigned char c) {
-  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-      c == '_' || c == '.' || c == '~')
-    return 1;
-  if (c == '!' || c == '\'' || c == '(' || c == ')' || c == '*') return 2;
-  return 0;
-}
+/* By byte: 1 kept in both modes (A-Z a-z 0-9 - _ . ~), 2 kept in form mode only
+   (! ' ( ) *), 0 always encoded. */
+static const unsigned char KEEP[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 2, 0, 0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
 void cams_percent_encode(cams_buf *out, const char *s, size_t n, cams_enc_mode mode) {
   size_t i;
@@ -27,7 +31,7 @@ void cams_percent_encode(cams_buf *out, const char *s, size_t n, cams_enc_mode m
   w = out->data + out->len;
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    unsigned char k = keep_class(c);
+    unsigned char k = KEEP[c];
     if (k && k <= limit) {
       *w++ = (char)c;
     } else {
@@ -84,22 +88,30 @@ int cams_utf8_valid(const char *str, size_t n) {
   return 1;
 }
 
-int cams_timestamp(char *out) {
-  time_t now = time(NULL);
+int cams_timestamp_at(time_t t, char *out) {
   struct tm tm;
-  if (now == (time_t)-1 || !gmtime_r(&now, &tm)) return 0;
+  if (!gmtime_r(&t, &tm)) return 0;
   return strftime(out, CAMS_TIMESTAMP_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) == CAMS_TIMESTAMP_LEN;
 }
 
-int cams_nonce(char *out) {
-  unsigned char raw[CAMS_NONCE_LEN / 2];
+int cams_timestamp(char *out) {
+  time_t now = time(NULL);
+  return now != (time_t)-1 && cams_timestamp_at(now, out);
+}
+
+void cams_nonce_hex(char *out, const unsigned char *raw) {
   size_t i;
-  if (RAND_bytes(raw, (int)sizeof raw) != 1) return 0;
-  for (i = 0; i < sizeof raw; i++) {
+  for (i = 0; i < CAMS_NONCE_LEN / 2; i++) {
     out[2 * i] = hex_lower[raw[i] >> 4];
     out[2 * i + 1] = hex_lower[raw[i] & 15];
   }
   out[CAMS_NONCE_LEN] = '\0';
+}
+
+int cams_nonce(char *out) {
+  unsigned char raw[CAMS_NONCE_LEN / 2];
+  if (RAND_bytes(raw, (int)sizeof raw) != 1) return 0;
+  cams_nonce_hex(out, raw);
   return 1;
 }
 

@@ -3,6 +3,7 @@
 #define CAMS_ENCODE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "buf.h"
 
@@ -24,9 +25,13 @@ int cams_utf8_valid(const char *s, size_t n);
 
 /* Current UTC time as ISO 8601; out must hold CAMS_TIMESTAMP_LEN + 1 bytes. */
 int cams_timestamp(char *out);
+/* The same for a given time. */
+int cams_timestamp_at(time_t t, char *out);
 /* Fresh nonce from RAND_bytes; out must hold CAMS_NONCE_LEN + 1 bytes. */
 int cams_nonce(char *out);
 /* Uniform in [0, 1) from RAND_bytes (retry jitter that differs between processes). */
 int cams_random_unit(double *out);
+/* The nonce for CAMS_NONCE_LEN / 2 random bytes; out as for cams_nonce. */
+void cams_nonce_hex(char *out, const unsigned char *raw);
 
 #endif

@@ -19,6 +19,11 @@ struct cams_http {
   int sends;                /* requests libcurl started in this exchange */
   int oversized;            /* the response passed MAX_RESPONSE_BYTES */
   char errbuf[CURL_ERROR_SIZE];
+  /* The header list handed to libcurl, built in place on every request: libcurl only
+     reads it, and reusing the nodes saves two allocations per header. */
+  struct curl_slist *nodes;
+  size_t nodes_cap;
+  cams_buf url; /* the URL libcurl holds, so an unchanged one is not set again */
 };
 
 void cams_http_response_init(cams_http_response *r) {
@@ -90,6 +95,7 @@ cams_http *cams_http_new(const cams_http_opts *o) {
   cams_http *h = calloc(1, sizeof *h);
   CURL *c;
   if (!h) return NULL;
+  cams_buf_init(&h->url);
   h->easy = c = curl_easy_init();
   if (!c) {
     free(h);
@@ -125,7 +131,43 @@ cams_http *cams_http_new(const cams_http_opts *o) {
 void cams_http_free(cams_http *h) {
   if (!h) return;
   curl_easy_cleanup(h->easy);
+  free(h->nodes);
+  cams_buf_free(&h->url);
   free(h);
+}
+
+/* "Expect:" first (it stops curl from waiting for 100-continue on larger bodies), then
+   the request's lines. NULL when out of memory. */
+/* Whether a "Name: value" line for this lowercase name is among the request headers. */
+static int has_header(const cams_http_request *req, const char *name) {
+  size_t i, n = strlen(name);
+  for (i = 0; i < req->nheaders; i++) {
+    const char *line = req->headers[i];
+    size_t k;
+    for (k = 0; k < n && line[k] && tolower((unsigned char)line[k]) == name[k]; k++) continue;
+    if (k == n && (line[n] == ':' || line[n] == ';')) return 1;
+  }
+  return 0;
+}
+
+/* "Expect:" stops curl from waiting for 100-continue on larger bodies; "Content-Type:"
+   stops it from adding a form content type the signer did not sign (empty bodies). */
+static struct curl_slist *header_list(cams_http *h, const cams_http_request *req) {
+  static char expect[] = "Expect:", no_type[] = "Content-Type:";
+  size_t fixed = has_header(req, "content-type") ? 1 : 2;
+  size_t n = req->nheaders + fixed, i;
+  if (n > h->nodes_cap) {
+    struct curl_slist *p = realloc(h->nodes, n * sizeof *p);
+    if (!p) return NULL;
+    h->nodes = p;
+    h->nodes_cap = n;
+  }
+  h->nodes[0].data = expect;
+  h->nodes[fixed - 1].data = fixed == 2 ? no_type : expect;
+  for (i = fixed; i < n; i++) h->nodes[i].data = (char *)req->headers[i - fixed]; /* read only */
+  for (i = 0; i + 1 < n; i++) h->nodes[i].next = &h->nodes[i + 1];
+  h->nodes[n - 1].next = NULL;
+  return h->nodes;
 }
 
 static const char *map_error(CURLcode rc) {
@@ -161,38 +203,12 @@ static const char *map_error(CURLcode rc) {
   }
 }
 
-/* Whether a "Name: value" line for this lowercase name is among the request headers. */
-static int has_header(const cams_http_request *req, const char *name) {
-  size_t i, n = strlen(name);
-  for (i = 0; i < req->nheaders; i++) {
-    const char *line = req->headers[i];
-    size_t k;
-    for (k = 0; k < n && line[k] && tolower((unsigned char)line[k]) == name[k]; k++) continue;
-    if (k == n && (line[n] == ':' || line[n] == ';')) return 1;
-  }
-  return 0;
-}
-
 int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_response *resp,
                       const char **code, char *message, size_t message_len) {
   CURL *c = h->easy;
-  struct curl_slist *list = NULL, *tmp;
+  struct curl_slist *list = header_list(h, req);
   CURLcode rc;
-  size_t i;
 
-  /* "Expect:" stops curl from waiting for 100-continue on larger bodies; "Content-Type:"
-     stops it from adding a form content type the signer did not sign (empty bodies). */
-  list = curl_slist_append(list, "Expect:");
-  if (list && !has_header(req, "content-type")) list = curl_slist_append(list, "Content-Type:");
-  for (i = 0; list && i < req->nheaders; i++) {
-    tmp = curl_slist_append(list, req->headers[i]);
-    if (!tmp) {
-      curl_slist_free_all(list);
-      list = NULL;
-      break;
-    }
-    list = tmp;
-  }
   if (!list) {
     *code = "Transport.Error";
     snprintf(message, message_len, "out of memory");
@@ -205,10 +221,19 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
   resp->status = 0;
   h->errbuf[0] = '\0';
 
-  curl_easy_setopt(c, CURLOPT_URL, req->url);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
                    req->timeout_ms > 0 && req->timeout_ms < h->timeout_ms ? req->timeout_ms
                                                                           : h->timeout_ms);
+  if (strcmp(cams_buf_str(&h->url), req->url) != 0) {
+    cams_buf_reset(&h->url);
+    cams_buf_adds(&h->url, req->url);
+    if (h->url.failed || curl_easy_setopt(c, CURLOPT_URL, req->url) != CURLE_OK) {
+      cams_buf_reset(&h->url);
+      *code = "Transport.Error";
+      snprintf(message, message_len, "cannot set the URL (out of memory?)");
+      return 0;
+    }
+  }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   h->resp = resp;
   h->sends = 0;
@@ -228,9 +253,6 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
   h->resp = NULL;
-  /* the lines hold the Authorization and security-token headers */
-  for (tmp = list; tmp; tmp = tmp->next) OPENSSL_cleanse(tmp->data, strlen(tmp->data));
-  curl_slist_free_all(list);
 
   if (rc != CURLE_OK) {
     if (h->oversized) {

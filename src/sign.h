@@ -35,6 +35,11 @@ typedef struct {
   size_t nheaders;
 } cams_sign_input;
 
+/* OpenSSL algorithms, contexts and a nonce pool kept between signatures (sign.c). */
+typedef struct cams_crypto cams_crypto;
+
+/* Reuse one cams_signed for many signatures (from one thread at a time): its buffers and
+   OpenSSL contexts are kept, which makes signing several times faster. */
 typedef struct {
   cams_buf target;  /* path plus "?query" when there is one */
   cams_buf headers; /* "name\0value\0" pairs, lowercase names */
@@ -44,6 +49,7 @@ typedef struct {
   cams_buf string_to_sign;
   cams_buf signature;
   cams_buf signed_headers; /* V3 only */
+  cams_crypto *crypto;     /* made on first use, freed by cams_signed_free */
 } cams_signed;
 
 void cams_signed_init(cams_signed *s);

@@ -194,19 +194,26 @@ function M.compile(name, entry)
   return op
 end
 
--- Checks shared by typed and generic parameters; returns an error message
--- or nil.
-local function check_text(s, label, multiline)
+-- Checks shared by typed and generic parameters; returns what is wrong
+-- (to follow the parameter's label) or nil.
+local function check_text(s, multiline)
   if find(s, "\0", 1, true) then
-    return label .. " must not contain NUL bytes"
+    return "must not contain NUL bytes"
   end
   if not M.utf8_valid(s) then
-    return label .. " is not valid UTF-8"
+    return "is not valid UTF-8"
   end
-  if not multiline and find(s, "[\r\n]") then
-    return label .. " must not contain line breaks (CR or LF)"
+  -- plain searches: far cheaper than a character-class pattern
+  if not multiline and (find(s, "\r", 1, true) or find(s, "\n", 1, true)) then
+    return "must not contain line breaks (CR or LF)"
   end
   return nil
+end
+
+-- Labels are made only for error messages: formatting one per parameter on
+-- every call would cost more than the checks.
+local function label_of(p, op)
+  return format("parameter '%s' of %s", p.name, op.name)
 end
 
 --- Turn the snake_case arguments of a typed helper into API parameters.
@@ -218,7 +225,7 @@ function M.operation(op, args)
   end
   local action = op.action
 
-  local unknown = {}
+  local unknown -- made only when needed: most calls have none
   for k in pairs(args) do
     if type(k) ~= "string" then
       if type(k) == "number" then
@@ -228,10 +235,11 @@ function M.operation(op, args)
       end
       return invalid(action, format("unexpected %s key in the arguments of %s", type(k), op.name))
     elseif not op.by_name[k] then
+      unknown = unknown or {}
       unknown[#unknown + 1] = k
     end
   end
-  if #unknown > 0 then
+  if unknown then
     sort(unknown)
     return invalid(action, format("unknown parameter '%s' for %s%s", show(unknown[1]), op.name,
       M.suggestion(unknown[1], op.names, "parameters")))
@@ -240,7 +248,6 @@ function M.operation(op, args)
   local out = {}
   for _, p in ipairs(op.params) do
     local v = args[p.name]
-    local label = format("parameter '%s' of %s", p.name, op.name)
     if v == nil then
       if p.required then
         return invalid(action, format("missing required parameter '%s' for %s", p.name, op.name))
@@ -250,22 +257,23 @@ function M.operation(op, args)
       if t == "number" and p.integer then
         local s, why = M.integer_string(v)
         if not s then
-          return invalid(action, format("%s must be a string or an integer: %s", label, why))
+          return invalid(action, format("%s must be a string or an integer: %s",
+            label_of(p, op), why))
         end
         v = s
       elseif t ~= "string" then
-        return invalid(action, format("%s must be a string%s, got %s", label,
+        return invalid(action, format("%s must be a string%s, got %s", label_of(p, op),
           p.integer and " or an integer" or "", t))
       end
       if v == "" then
         if p.required then
-          return invalid(action, label .. " must not be empty")
+          return invalid(action, label_of(p, op) .. " must not be empty")
         end
         v = nil -- an empty optional parameter is not sent
       else
-        local msg = check_text(v, label, p.multiline)
+        local msg = check_text(v, p.multiline)
         if msg then
-          return invalid(action, msg)
+          return invalid(action, label_of(p, op) .. " " .. msg)
         end
         if p.enum_set and not p.enum_set[v] then
           local hint = ""
@@ -273,7 +281,7 @@ function M.operation(op, args)
             hint = format(" (values are case-sensitive: '%s')", v:upper())
           end
           return invalid(action, format("invalid value '%s' for %s; expected one of: %s%s",
-            show(v, 20), label, concat(p.enum, ", "), hint))
+            show(v, 20), label_of(p, op), concat(p.enum, ", "), hint))
         end
       end
       out[p.api] = v
@@ -308,20 +316,20 @@ function M.params(action, params)
     if RESERVED[k] then
       return invalid(action, format("parameter '%s' is set by the library and cannot be passed", k))
     end
-    local label = format("parameter '%s'", k)
     local t = type(v)
     if t == "number" then
       local s, why = M.number_string(v)
       if not s then
-        return invalid(action, format("%s must be a string or a finite number: %s", label, why))
+        return invalid(action, format("parameter '%s' must be a string or a finite number: %s",
+          k, why))
       end
       v = s
     elseif t ~= "string" then
-      return invalid(action, format("%s must be a string or a number, got %s", label, t))
+      return invalid(action, format("parameter '%s' must be a string or a number, got %s", k, t))
     end
-    local msg = check_text(v, label, true)
+    local msg = check_text(v, true)
     if msg then
-      return invalid(action, msg)
+      return invalid(action, format("parameter '%s' %s", k, msg))
     end
     out[k] = v
   end

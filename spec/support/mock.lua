@@ -21,6 +21,11 @@ Mock.__index = Mock
 ---------------------------------------------------------------------------------------
 -- Small helpers
 
+-- nginx is not built with the sanitizers and runs LuaJIT: it must not inherit the
+-- sanitizer runtime or options, nor the test interpreter's module paths.
+local NGINX_ENV = "env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LUA_PATH -u LUA_CPATH"
+  .. " -u LUA_PATH_5_4 -u LUA_CPATH_5_4"
+
 local function q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
@@ -355,9 +360,7 @@ local function start_once(opts, prefix, support)
   write_file(prefix .. "/nginx.conf", conf)
   os.remove(prefix .. "/logs/error.log")
 
-  -- nginx is not built with the sanitizers: it must not inherit their runtime or options
-  local cmd = string.format("env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS "
-    .. "%s -p %s -c %s -e %s > %s 2>&1", q(nginx_binary(opts)),
+  local cmd = string.format("%s %s -p %s -c %s -e %s > %s 2>&1", NGINX_ENV, q(nginx_binary(opts)),
     q(prefix .. "/"), q(prefix .. "/nginx.conf"), q(prefix .. "/logs/error.log"),
     q(prefix .. "/logs/start.log"))
   local started = run(cmd)
@@ -440,6 +443,7 @@ end
 
 -- Process and file helpers, shared with the other nginx launcher (spec/support/nginx.lua).
 mock.util = {
+  NGINX_ENV = NGINX_ENV,
   q = q, run = run, capture = capture, read_file = read_file, write_file = write_file,
   free_ports = free_ports, alive = alive, stop_pid = stop_pid, nginx_binary = nginx_binary,
   load_modules = load_modules, fill = fill, self_pid = self_pid,

@@ -104,8 +104,8 @@ local function start_once(opts, prefix)
   os.remove(prefix .. "/logs/error.log")
   local env = {}
   for k, v in pairs(opts.env or {}) do env[#env + 1] = k .. "=" .. q(v) end
-  local started = util.run(string.format("%s %s -p %s -c %s -e %s > %s 2>&1",
-    table.concat(env, " "), q(util.nginx_binary(opts)), q(prefix .. "/"), q(prefix .. "/nginx.conf"),
+  local started = util.run(string.format("%s %s %s -p %s -c %s -e %s > %s 2>&1",
+    util.NGINX_ENV, table.concat(env, " "), q(util.nginx_binary(opts)), q(prefix .. "/"), q(prefix .. "/nginx.conf"),
     q(prefix .. "/logs/error.log"), q(prefix .. "/logs/start.log")))
   if not started then
     return nil, (util.read_file(prefix .. "/logs/start.log") or "")

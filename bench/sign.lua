@@ -1,0 +1,94 @@
+--- Signing cost seen from Lua: cams.core.sign called exactly as lua/cams.lua calls it, and
+-- the whole client path (validation, signing, headers, JSON decoding) with the network
+-- replaced by a canned response.
+--
+--   lua5.4 bench/sign.lua [repetitions]   (LUA_PATH/LUA_CPATH as for the tests)
+-- prints "name value" lines: medians in microseconds per call.
+local lib = require "lib"
+local request = require "request"
+
+-- The transport module is swapped before cams is loaded, so client:update_qrdl runs
+-- everything but the HTTP exchange.
+local canned = { status = 200, headers = { ["content-type"] = "application/json" } }
+package.loaded["cams.transport.curl"] = {
+  new = function()
+    return {
+      request = function(_, req)
+        canned.sent = req.body
+        return canned.status, canned.headers, request.RESPONSE
+      end,
+      close = function() end,
+    }
+  end,
+}
+
+local core = require "cams.core"
+local cams = require "cams"
+
+local reps = tonumber(arg[1]) or 5
+local SAMPLE_SECONDS = 0.08
+
+local ALGORITHMS = { v3 = "ACS3-HMAC-SHA256", v2 = "HMAC-SHA1" }
+
+-- One core.sign call with the table lua/cams.lua builds for it (a fresh table per call).
+local function signer(sig)
+  local algorithm = ALGORITHMS[sig]
+  return function()
+    return core.sign({
+      algorithm = algorithm,
+      method = "POST",
+      host = request.HOST,
+      path = "/",
+      action = "UpdatePhoneMessageQrdl",
+      version = "2020-06-06",
+      params = request.PARAMS,
+      params_in = "body",
+      access_key_id = request.ACCESS_KEY_ID,
+      access_key_secret = request.ACCESS_KEY_SECRET,
+      security_token = nil,
+      headers = nil,
+    })
+  end
+end
+
+local function client_call(sig)
+  local client = assert(cams.new{
+    access_key_id = request.ACCESS_KEY_ID, access_key_secret = request.ACCESS_KEY_SECRET,
+    endpoint = request.HOST, signature = sig, qps = false, retries = 0,
+  })
+  local args = request.ARGS
+  return function()
+    local res, err = client:update_qrdl(args)
+    if not res then error(tostring(err)) end
+    return res
+  end
+end
+
+local function per_call_us(fn, n)
+  local t0 = lib.now()
+  for _ = 1, n do fn() end
+  return (lib.now() - t0) * 1e6 / n
+end
+
+local benches = {
+  { name = "sign_v3_us", fn = signer("v3") },
+  { name = "sign_v2_us", fn = signer("v2") },
+  { name = "client_v3_us", fn = client_call("v3") },
+  { name = "client_v2_us", fn = client_call("v2") },
+}
+
+for _, b in ipairs(benches) do
+  per_call_us(b.fn, 500) -- warm up (and let LuaJIT compile)
+  local us = per_call_us(b.fn, 2000)
+  b.n = math.max(1000, math.floor(SAMPLE_SECONDS * 1e6 / us))
+  b.samples = {}
+end
+
+-- Interleaved, so that a noisy moment hits every measurement of one repetition.
+for r = 1, reps do
+  for _, b in ipairs(benches) do b.samples[r] = per_call_us(b.fn, b.n) end
+end
+
+local out = { body_bytes = #signer("v3")().body }
+for _, b in ipairs(benches) do out[b.name] = lib.median(b.samples) end
+lib.report(out)

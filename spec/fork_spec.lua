@@ -1,0 +1,29 @@
+-- Nonces are drawn from RAND_bytes in batches; a forked child must not reuse the batch its
+-- parent drew (nginx forks its workers after loading Lua code, for one).
+local HELPER = "build/test/fork_nonce"
+
+local function run(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1", "r"))
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
+describe("nonce pool", function()
+  local present = io.open(HELPER, "rb")
+  if present then present:close() end
+  local test = present and it or pending
+
+  test("gives a forked child nonces of its own", function()
+    for _ = 1, 5 do
+      local out = run(HELPER)
+      local parent = out:match("parent (%x+)")
+      local child = out:match("child (%x+)")
+      assert.is_string(parent, out)
+      assert.is_string(child, out)
+      assert.equals(32, #parent)
+      assert.equals(32, #child)
+      assert.are_not.equal(parent, child)
+    end
+  end)
+end)
