@@ -31,7 +31,7 @@ DEB_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit2 libluaji
   libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua openssl curl \
   clang libclang-rt-14-dev valgrind cppcheck clang-tidy
 
-.PHONY: all test demo deps install uninstall clean lint asan valgrind fuzz soak bench
+.PHONY: all test demo deps install uninstall clean lint asan valgrind fuzz soak bench suite-builds
 
 all: $(CORE)
 
@@ -52,10 +52,15 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-test: deps
+# What the specs load besides the module under test: the LuaJIT core for the nginx
+# specs and the fork helper.
+suite-builds:
 	$(MAKE) all
 	$(MAKE) all LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1 BUILD=build/luajit
 	$(MAKE) build/test/fork_nonce
+
+test: deps
+	$(MAKE) suite-builds
 	luacheck --quiet lua spec examples bench bin
 	bash spec/support/run-suite
 
@@ -103,7 +108,7 @@ build/asan/cams/core.so: $(SRCS) $(HEADERS)
 # inherited by nginx, curl or openssl started by the specs. Leak reports are off (the
 # interpreter keeps what it allocates until it exits); make valgrind checks for leaks.
 asan: deps
-	$(MAKE) build/asan/cams/core.so
+	$(MAKE) suite-builds build/asan/cams/core.so
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(SPEC_PATH) LUA_CPATH='build/asan/?.so;;' \
 	  $(LOADER) --preload $(ASAN_RT) $(LUA54) $$(command -v busted) --output=utfTerminal spec
