@@ -65,24 +65,6 @@ function M.region(ctx)
   return p and str(p.region_id)
 end
 
-local function access_key(ctx, p, with_token, where)
-  local id, secret, token = str(p.access_key_id), str(p.access_key_secret), str(p.sts_token)
-  if not id or not secret then
-    return nil, where .. ": access_key_id and access_key_secret are required"
-  end
-  if with_token and not token then
-    return nil, where .. ": sts_token is required"
-  end
-  local msg = ctx.check(id, where .. " access_key_id")
-    or ctx.check(secret, where .. " access_key_secret")
-    or (with_token and ctx.check(token, where .. " sts_token"))
-  if msg then
-    return nil, msg
-  end
-  return static.new({ access_key_id = id, access_key_secret = secret,
-                      security_token = with_token and token or nil }, where)
-end
-
 --- A provider, or nil and why this source does not apply.
 function M.detect(ctx)
   local p, name, path = M.load(ctx)
@@ -92,11 +74,11 @@ function M.detect(ctx)
   local mode = str(p.mode) or "AK"
   local where = "aliyun CLI profile '" .. name .. "' (" .. path .. ", mode " .. mode .. ")"
   if mode == "AK" then
-    return access_key(ctx, p, false, where)
+    return static.from_section(ctx, p, nil, where)
   elseif mode == "StsToken" then
-    return access_key(ctx, p, true, where)
+    return static.from_section(ctx, p, "sts_token", where)
   elseif mode == "RamRoleArn" then
-    local base, msg = access_key(ctx, p, false, where)
+    local base, msg = static.from_section(ctx, p, nil, where)
     if not base then
       return nil, msg
     end

@@ -45,24 +45,6 @@ local function read(ctx)
   return nil, first
 end
 
-local function access_key(ctx, s, with_token, where)
-  local id, secret, token = str(s.access_key_id), str(s.access_key_secret), str(s.security_token)
-  if not id or not secret then
-    return nil, where .. ": access_key_id and access_key_secret are required"
-  end
-  if with_token and not token then
-    return nil, where .. ": security_token is required"
-  end
-  local msg = ctx.check(id, where .. " access_key_id")
-    or ctx.check(secret, where .. " access_key_secret")
-    or (with_token and ctx.check(token, where .. " security_token"))
-  if msg then
-    return nil, msg
-  end
-  return static.new({ access_key_id = id, access_key_secret = secret,
-                      security_token = with_token and token or nil }, where)
-end
-
 --- A provider, or nil and why this source does not apply.
 function M.detect(ctx)
   local text, path = read(ctx)
@@ -81,11 +63,11 @@ function M.detect(ctx)
   local kind = str(s.type) or "access_key"
   local where = "credentials file " .. path .. " [" .. name .. "] (type " .. kind .. ")"
   if kind == "access_key" then
-    return access_key(ctx, s, false, where)
+    return static.from_section(ctx, s, nil, where)
   elseif kind == "sts" then
-    return access_key(ctx, s, true, where)
+    return static.from_section(ctx, s, "security_token", where)
   elseif kind == "ram_role_arn" then
-    local base, msg = access_key(ctx, s, false, where)
+    local base, msg = static.from_section(ctx, s, nil, where)
     if not base then
       return nil, msg
     end
