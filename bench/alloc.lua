@@ -12,6 +12,7 @@ local mode, count, endpoint = arg[1], tonumber(arg[2]) or 100, arg[3]
 
 if mode == "client" then
   package.loaded["cams.transport.curl"] = {
+    proxy_settings = require("cams.transport.curl").proxy_settings,
     new = function()
       return {
         request = function() return 200, {}, request.RESPONSE end,

@@ -11,6 +11,7 @@ local request = require "request"
 -- everything but the HTTP exchange.
 local canned = { status = 200, headers = { ["content-type"] = "application/json" } }
 package.loaded["cams.transport.curl"] = {
+  proxy_settings = require("cams.transport.curl").proxy_settings,
   new = function()
     return {
       request = function(_, req)
