@@ -368,6 +368,7 @@ function M.new(opts)
     clock = clock.new(core),
     limiter = dict and shdict_ratelimit.new(dict) or ratelimit.new(),
     trace = opts.trace,
+    sign_input = { algorithm = ALGORITHMS[signature], host = parsed.authority, path = "/" },
   }
   return client
 end
@@ -482,40 +483,48 @@ local function handle_response(action, status, headers, raw)
   return body
 end
 
+local USER_AGENT_HEADER = { ["user-agent"] = USER_AGENT } -- only read
+
 -- Sign one request with the current credentials; returns {method=, url=, headers=, body=}
--- and the credentials used, or nil, err.
-local function sign(self, p, action, params, version, o)
+-- and the credentials used, or nil, err. With `lines`, the signed headers come as the
+-- single string header_lines (for cams.core.http) and `headers` holds only the user agent.
+local function sign(self, p, action, params, version, o, lines)
   local creds, cerr = p.credentials:get()
   if not creds then
     return nil, cerr
   end
   self.credentials_source = p.credentials.source
-  local ok, req = pcall(p.core.sign, {
-    algorithm = p.algorithm,
-    method = o.method or "POST",
-    host = self.host,
-    path = "/",
-    action = action,
-    version = version,
-    params = params,
-    params_in = o.params_in or "body",
-    access_key_id = creds.access_key_id,
-    access_key_secret = creds.access_key_secret,
-    security_token = creds.security_token,
-    headers = o.headers,
-  })
+  -- the client's input table, reused: only what a call changes is set
+  local input = p.sign_input
+  input.method = o.method or "POST"
+  input.action = action
+  input.version = version
+  input.params = params
+  input.params_in = o.params_in or "body"
+  input.access_key_id = creds.access_key_id
+  input.access_key_secret = creds.access_key_secret
+  input.security_token = creds.security_token
+  input.headers = o.headers
+  input.header_lines = lines
+  local ok, req = pcall(p.core.sign, input)
   if not ok or type(req) ~= "table" then
     return fail("the request could not be signed: " .. scrubber(p, creds)(req), nil, action)
   end
 
-  local headers = req.headers or {}
-  if headers["user-agent"] == nil then
-    headers["user-agent"] = USER_AGENT
+  local headers = req.headers
+  if req.header_lines then
+    headers = not (o.headers and o.headers["user-agent"]) and USER_AGENT_HEADER or nil
+  else
+    headers = headers or {}
+    if headers["user-agent"] == nil then
+      headers["user-agent"] = USER_AGENT
+    end
   end
   return {
     method = req.method or o.method or "POST",
     url = self.endpoint .. (req.target or "/"),
     headers = headers,
+    header_lines = req.header_lines,
     body = req.body,
   }, creds
 end
@@ -551,9 +560,14 @@ end
 -- Sign and send one request; returns the body table or nil, err. No error leaves with
 -- the secret or the token in it, whoever wrote the message.
 local function perform(self, p, action, params, version, o, timeout)
-  local req, creds = sign(self, p, action, params, version, o)
+  -- libcurl takes the signed headers as one string, unless a trace wants to see them
+  local lines = not p.trace and p.transport:takes_header_lines()
+  local req, creds = sign(self, p, action, params, version, o, lines)
   if not req then
     return nil, creds
+  end
+  if lines then
+    req.response_header = "x-acs-request-id" -- the only one read when there is no trace
   end
   req.timeout = timeout
   local clean = scrubber(p, creds)

@@ -149,6 +149,27 @@ describe("core.sign input checks", function()
     return t
   end
 
+  it("gives the same headers as one string of lines with header_lines = true", function()
+    for _, alg in ipairs{ "ACS3-HMAC-SHA256", "HMAC-SHA1" } do
+      local fixed = { algorithm = alg, date = "2026-01-02T03:04:05Z", nonce = "n1",
+        security_token = "tok", headers = { ["x-acs-extra"] = "", ["x-other"] = "v" } }
+      local t = core.sign(with(fixed))
+      fixed.header_lines = true
+      local l = core.sign(with(fixed))
+      assert.is_nil(l.headers)
+      assert.equals(t.body, l.body)
+      assert.equals(t.signature, l.signature)
+      local lines = {}
+      for line in l.header_lines:gmatch("([^%z]*)%z") do lines[#lines + 1] = line end
+      local expected = {}
+      for k, v in pairs(t.headers) do expected[#expected + 1] = v == "" and k .. ";" or k .. ": " .. v end
+      table.sort(lines)
+      table.sort(expected)
+      assert.same(expected, lines)
+      assert.truthy(#t.signature > 0)
+    end
+  end)
+
   it("signs afresh each time: new nonce, current date", function()
     local a, b = core.sign(with{}), core.sign(with{})
     assert.not_equals(a.headers["x-acs-signature-nonce"], b.headers["x-acs-signature-nonce"])

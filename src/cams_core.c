@@ -115,6 +115,30 @@ static void push_pairs(lua_State *L, const cams_buf *b, size_t n) {
   }
 }
 
+/* Appends one request header line as libcurl takes it, ended by a NUL: "name: value", or
+   "name;" for an empty value (libcurl would drop "name:"). */
+static void add_header_line(cams_buf *b, const char *k, size_t kl, const char *v, size_t vl) {
+  cams_buf_add(b, k, kl);
+  cams_buf_add(b, vl ? ": " : ";", vl ? 2 : 1);
+  cams_buf_add(b, v, vl);
+  cams_buf_addc(b, '\0');
+}
+
+/* A table with only the named header of "name\0value\0" pairs (empty when absent). */
+static void push_header(lua_State *L, const cams_buf *b, size_t n, const char *name) {
+  const char *p = cams_buf_str(b);
+  size_t i;
+  lua_createtable(L, 0, 1);
+  for (i = 0; i < n; i++) {
+    size_t kl = strlen(p), vl = strlen(p + kl + 1);
+    if (strcmp(p, name) == 0) {
+      lua_pushlstring(L, p + kl + 1, vl);
+      lua_setfield(L, -2, name); /* the last of repeated headers wins, as in push_pairs */
+    }
+    p += kl + vl + 2;
+  }
+}
+
 static void set_buf(lua_State *L, const char *field, const cams_buf *b) {
   lua_pushlstring(L, cams_buf_str(b), b->len);
   lua_setfield(L, -2, field);
@@ -122,18 +146,26 @@ static void set_buf(lua_State *L, const char *field, const cams_buf *b) {
 
 /* ---- core.sign -------------------------------------------------------------------- */
 
-/* One cams_signed per Lua state, kept as an upvalue so its buffers are reused. */
+/* One signer per Lua state, kept as an upvalue so its buffers are reused. */
+typedef struct {
+  cams_signed out;
+  cams_buf lines; /* the header_lines form of out's headers */
+} signer;
+
 static int signer_gc(lua_State *L) {
-  cams_signed_free(luaL_checkudata(L, 1, SIGNER_MT));
+  signer *s = luaL_checkudata(L, 1, SIGNER_MT);
+  cams_signed_free(&s->out);
+  cams_buf_free(&s->lines);
   return 0;
 }
 
 static int l_sign(lua_State *L) {
   cams_sign_input in;
   cams_kv params[16], headers[8];
-  cams_signed *out = lua_touserdata(L, lua_upvalueindex(1));
+  signer *sg = lua_touserdata(L, lua_upvalueindex(1));
+  cams_signed *out = &sg->out;
   const char *alg, *where, *err;
-  int trace;
+  int trace, lines;
 
   luaL_checktype(L, 1, LUA_TTABLE);
   memset(&in, 0, sizeof in);
@@ -161,6 +193,7 @@ static int l_sign(lua_State *L) {
   else if (strcmp(where, "body") != 0)
     return luaL_error(L, "params_in must be 'body' or 'query'");
   trace = opt_boolean(L, 1, "trace");
+  lines = opt_boolean(L, 1, "header_lines");
   in.params = read_pairs(L, 1, "params", params, sizeof params / sizeof params[0], &in.nparams);
   in.headers = read_pairs(L, 1, "headers", headers, sizeof headers / sizeof headers[0],
                           &in.nheaders);
@@ -176,8 +209,27 @@ static int l_sign(lua_State *L) {
   lua_pushstring(L, in.method);
   lua_setfield(L, -2, "method");
   set_buf(L, "target", &out->target);
-  push_pairs(L, &out->headers, out->nheaders);
-  lua_setfield(L, -2, "headers");
+  if (lines) {
+    /* the form cams.core.http takes as is: one string instead of a table of strings */
+    const char *p = cams_buf_str(&out->headers);
+    size_t i;
+    cams_buf_reset(&sg->lines);
+    for (i = 0; i < out->nheaders; i++) {
+      size_t kl = strlen(p), vl = strlen(p + kl + 1);
+      add_header_line(&sg->lines, p, kl, p + kl + 1, vl);
+      p += kl + vl + 2;
+    }
+    if (sg->lines.failed) {
+      cams_signed_wipe(out);
+      cams_buf_wipe(&sg->lines);
+      return luaL_error(L, "cannot sign the request: out of memory");
+    }
+    set_buf(L, "header_lines", &sg->lines);
+    cams_buf_wipe(&sg->lines); /* Authorization and security-token lines */
+  } else {
+    push_pairs(L, &out->headers, out->nheaders);
+    lua_setfield(L, -2, "headers");
+  }
   set_buf(L, "body", &out->body);
   set_buf(L, "signature", &out->signature);
   if (trace) {
@@ -247,7 +299,7 @@ static int l_http_request(lua_State *L) {
   http_handle *h = check_handle(L);
   cams_http_request req;
   cams_buf *lines = &h->lines;
-  const char *code = NULL, *line_ptrs[MAX_EXTRA_HEADERS * 2], *p;
+  const char *code = NULL, *line_ptrs[MAX_EXTRA_HEADERS * 2], *p, *only;
   char message[CURL_ERROR_SIZE + 64];
   double timeout;
   size_t nh = 0, i;
@@ -261,6 +313,7 @@ static int l_http_request(lua_State *L) {
   timeout = opt_number(L, 2, "timeout", 0);
   if (timeout > 86400) timeout = 86400;
   req.timeout_ms = timeout > 0 ? (long)(timeout * 1000) + 1 : 0; /* never 0 = "no limit" */
+  only = opt_string(L, 2, "response_header", NULL);
   lua_getfield(L, 2, "body"); /* left on the stack: anchors the body during the exchange */
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "field 'body' must be a string");
@@ -268,8 +321,26 @@ static int l_http_request(lua_State *L) {
   }
 
   /* "Name: value" lines, checked one by one; nothing is sent unless all pass. The buffer
-     belongs to the handle, so an error raised half way leaks nothing. */
+     belongs to the handle, so an error raised half way leaks nothing. First the lines of
+     header_lines (as core.sign makes them with header_lines = true), then the headers table. */
   cams_buf_reset(lines);
+  lua_getfield(L, 2, "header_lines");
+  if (!lua_isnil(L, -1)) {
+    size_t n, kl, len;
+    const char *s, *end;
+    if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "field 'header_lines' must be a string");
+    s = lua_tolstring(L, -1, &n);
+    if (n && s[n - 1] != '\0') return luaL_error(L, "header_lines must end with a NUL");
+    for (end = s + n; s < end; s += len + 1) {
+      len = strlen(s);
+      kl = strcspn(s, ":;");
+      if (!header_token_ok(s, kl) || kl == len || strpbrk(s, "\r\n"))
+        return luaL_error(L, "invalid line in header_lines");
+      if (nh++ == sizeof line_ptrs / sizeof line_ptrs[0]) return luaL_error(L, "too many headers");
+      cams_buf_add(lines, s, len + 1);
+    }
+  }
+  lua_pop(L, 1);
   lua_getfield(L, 2, "headers");
   if (!lua_isnil(L, -1)) {
     luaL_checktype(L, -1, LUA_TTABLE);
@@ -285,10 +356,7 @@ static int l_http_request(lua_State *L) {
       if (strlen(v) != vl || strpbrk(v, "\r\n"))
         return luaL_error(L, "CR, LF or NUL in the value of header '%s'", k);
       if (nh++ == sizeof line_ptrs / sizeof line_ptrs[0]) return luaL_error(L, "too many headers");
-      cams_buf_add(lines, k, kl);
-      cams_buf_add(lines, vl ? ": " : ";", vl ? 2 : 1); /* "Name;" sends an empty value */
-      cams_buf_add(lines, v, vl);
-      cams_buf_addc(lines, '\0');
+      add_header_line(lines, k, kl, v, vl);
       lua_pop(L, 1);
     }
   }
@@ -314,7 +382,10 @@ static int l_http_request(lua_State *L) {
     return 3;
   }
   lua_pushinteger(L, (lua_Integer)h->resp.status);
-  push_pairs(L, &h->resp.headers, h->resp.nheaders);
+  if (only) /* one header asked for: the others are not turned into Lua strings */
+    push_header(L, &h->resp.headers, h->resp.nheaders, only);
+  else
+    push_pairs(L, &h->resp.headers, h->resp.nheaders);
   lua_pushlstring(L, cams_buf_str(&h->resp.body), h->resp.body.len);
   return 3;
 }
@@ -424,7 +495,7 @@ static const luaL_Reg functions[] = {{"http", l_http_new},
 int luaopen_cams_core(lua_State *L);
 
 int luaopen_cams_core(lua_State *L) {
-  cams_signed *signer;
+  signer *sg;
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
   luaL_newmetatable(L, HTTP_MT);
@@ -441,8 +512,9 @@ int luaopen_cams_core(lua_State *L) {
 
   luaL_newlib(L, functions);
 
-  signer = lua_newuserdata(L, sizeof *signer);
-  cams_signed_init(signer);
+  sg = lua_newuserdata(L, sizeof *sg);
+  cams_signed_init(&sg->out);
+  cams_buf_init(&sg->lines);
   luaL_newmetatable(L, SIGNER_MT);
   lua_pushcfunction(L, signer_gc);
   lua_setfield(L, -2, "__gc");

@@ -4,9 +4,13 @@
 --   t:request{ method =, url =, headers =, body = } -> status, headers, body
 --                                                    | nil, code, message
 --   t:close()
+-- This one also takes the signed headers as one string (req.header_lines, from
+-- cams.core.sign with header_lines = true) and, with req.response_header set, returns
+-- only that response header.
 
 local Transport = {}
 Transport.__index = Transport
+Transport.takes_header_lines = true
 
 --- `settings`: connect_timeout, timeout (seconds), ca_file, proxy ("" for
 -- none), no_proxy.

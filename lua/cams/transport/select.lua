@@ -6,7 +6,8 @@
 -- Inside nginx, in a phase without cosockets (init, init_worker, set, header_filter,
 -- body_filter, log, balancer, ...), "auto" and "ngx" refuse rather than block.
 --
--- Same shape as every transport, plus t:ready() -> true | nil, message.
+-- Same shape as every transport, plus t:ready() -> true | nil, message and
+-- t:takes_header_lines().
 local clock = require "cams.clock"
 local curl_transport = require "cams.transport.curl"
 
@@ -52,6 +53,12 @@ function Transport:ready()
     return nil, msg
   end
   return true
+end
+
+--- Whether the transport picked here takes signed headers as one string (header_lines).
+function Transport:takes_header_lines()
+  local t = self:pick()
+  return t ~= nil and t.takes_header_lines == true
 end
 
 function Transport:request(req)
