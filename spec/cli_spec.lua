@@ -7,10 +7,8 @@ local cjson = require "cjson"
 local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
 local unpack = table.unpack or unpack
 local PHONE = "8615800000004"
+local q, read_file, write_file = mock.util.q, mock.util.read_file, mock.util.write_file
 
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
 
 local function capture(cmd)
   local p = assert(io.popen(cmd))
@@ -19,19 +17,6 @@ local function capture(cmd)
   return out
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write_file(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
 
 local function lines_of(s)
   local out = {}
