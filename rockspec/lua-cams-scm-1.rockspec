@@ -38,6 +38,7 @@ build = {
     ["cams.batch"] = "lua/cams/batch.lua",
     ["cams.cli"] = "lua/cams/cli.lua",
     ["cams.cli.csv"] = "lua/cams/cli/csv.lua",
+    ["cams.cli.files"] = "lua/cams/cli/files.lua",
     ["cams.cli.images"] = "lua/cams/cli/images.lua",
     ["cams.cli.journal"] = "lua/cams/cli/journal.lua",
     ["cams.cli.output"] = "lua/cams/cli/output.lua",

@@ -1,6 +1,8 @@
 --- Downloads of QR images (the QrImageUrl of a result) into a folder, over the C
 -- core's HTTP handle with the client's timeouts and CA bundle. HTTPS only.
 
+local write_atomic = require("cams.cli.files").write_atomic
+
 local M = {}
 
 local Saver = {}
@@ -9,26 +11,6 @@ Saver.__index = Saver
 --- `client` gives timeout, connect_timeout and ca_file; `dir` must exist.
 function M.new(client, dir)
   return setmetatable({ client = client, dir = dir, handle = nil }, Saver)
-end
-
-local function write_file(path, data)
-  local tmp = path .. ".part"
-  local f, err = io.open(tmp, "wb")
-  if not f then
-    return nil, err
-  end
-  local ok, werr = f:write(data)
-  f:close()
-  if not ok then
-    os.remove(tmp)
-    return nil, werr
-  end
-  local renamed, rerr = os.rename(tmp, path)
-  if not renamed then
-    os.remove(tmp)
-    return nil, rerr
-  end
-  return true
 end
 
 function Saver:get(url)
@@ -79,7 +61,7 @@ function Saver:save(data, row)
   if not body then
     return nil, "image download failed: " .. err
   end
-  local ok, werr = write_file(path, body)
+  local ok, werr = write_atomic(path, body)
   if not ok then
     return nil, "cannot write " .. path .. ": " .. tostring(werr)
   end

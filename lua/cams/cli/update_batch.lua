@@ -13,6 +13,7 @@ local output = require "cams.cli.output"
 local progress = require "cams.cli.progress"
 local read_rows = require "cams.cli.rows"
 local csv = require "cams.cli.csv"
+local files = require "cams.cli.files"
 local term = require "cams.cli.term"
 local validate = require "cams.validate"
 
@@ -93,22 +94,7 @@ local function write_results(path, records, n)
       end
     end
   end
-  local tmp = path .. ".part"
-  local f, err = io.open(tmp, "wb")
-  if not f then
-    return nil, err
-  end
-  local ok, werr = f:write(table.concat(lines))
-  f:close()
-  if not ok then
-    os.remove(tmp)
-    return nil, werr
-  end
-  local renamed, rerr = os.rename(tmp, path)
-  if not renamed then
-    return nil, rerr
-  end
-  return true
+  return files.write_atomic(path, table.concat(lines))
 end
 
 local function shell_quote(s)
