@@ -5,20 +5,13 @@
 --   home:write(".aliyun/config.json", text, "644")   -- returns the absolute path
 --   home:clear()                          -- removes the files written (after_each)
 --   home:remove()                         -- removes the directory (teardown)
+local util = require("spec.support.mock").util
+local q, run = util.q, util.run
+
 local tmphome = {}
 
 local Home = {}
 Home.__index = Home
-
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function run(cmd)
-  local a, _, c = os.execute(cmd)
-  if type(a) == "number" then return a == 0 end
-  return a == true and (c == nil or c == 0)
-end
 
 function tmphome.new()
   local tmp = os.getenv("TMPDIR")
