@@ -25,11 +25,14 @@ HEADERS := $(wildcard src/*.h)
 LUA_SRC := $(shell find lua -name '*.lua')
 CORE    := $(BUILD)/cams/core.so
 
-# Debian packages the build, the tests and the demo need.
-DEB_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev \
-  lua-cjson lua-busted lua-check lua-luaossl lua-socket lua-argparse luarocks \
-  libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua openssl curl \
-  clang libclang-rt-14-dev valgrind cppcheck clang-tidy
+# Debian packages, by what needs them. `make deps` installs all of them; `make demo` only
+# DEMO_PACKAGES (build the core for Lua 5.4, run the mock server: nginx with its Lua module).
+DEMO_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev lua-cjson lua-luaossl \
+  lua-socket libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua openssl
+TEST_PACKAGES := luajit2 libluajit2-5.1-dev lua-busted lua-check lua-sec lua-argparse luarocks \
+  curl
+CHECK_PACKAGES := clang libclang-rt-14-dev valgrind cppcheck clang-tidy
+DEB_PACKAGES := $(DEMO_PACKAGES) $(TEST_PACKAGES) $(CHECK_PACKAGES)
 
 .PHONY: all test demo deps install uninstall clean lint asan valgrind fuzz soak bench suite-builds
 
@@ -64,7 +67,9 @@ test: deps
 	luacheck --quiet lua spec examples bench bin
 	bash spec/support/run-suite
 
-demo: deps all
+demo:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES='$(DEMO_PACKAGES)'
+	@$(MAKE) --no-print-directory all
 	@bash examples/demo.sh $(BUILD)
 
 # Cosocket versus curl transport inside one nginx worker (wrk when it can be installed,

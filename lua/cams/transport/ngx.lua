@@ -328,6 +328,11 @@ function Exchange:open(u, connect_timeout)
     end
     sock:settimeout(ms)
     ok, err = sock:sslhandshake(false, u.server_name, true)
+    -- A handshake that completes at once reports success even when the certificate check
+    -- failed (lua-nginx-module before 0.10.32); the module has then closed the socket.
+    if ok and not sock:getreusedtimes() then
+      ok, err = nil, "the server's certificate could not be verified"
+    end
     if not ok then
       sock:close()
       if err == "timeout" then
