@@ -281,18 +281,19 @@ describe("credentials end to end", function()
   end)
 
   describe("refresh", function()
-    local base, offset
+    local base, now
 
-    -- Moves the client's clock and the mock's together, `seconds` after the start.
+    -- One clock for the client and the mock: both read `now`, `seconds` after the start.
     local function at(seconds)
-      offset = seconds
-      m:credentials{ time_offset = offset }
+      now = base + seconds
+      m:credentials{ clock = now }
     end
 
     before_each(function()
-      base, offset = os.time(), 0
-      credentials.now = function() return base + offset end
-      m:credentials{ duration = 1200 } -- 20-minute credentials
+      base = os.time()
+      now = base
+      credentials.now = function() return now end
+      m:credentials{ duration = 1200, clock = now } -- 20-minute credentials
     end)
 
     local function assumed_ids()
@@ -366,7 +367,7 @@ describe("credentials end to end", function()
       assert.is_true(err.retryable)
       assert.matches("InternalError", err.message)
       m:reset()
-      m:credentials{ duration = 1200, time_offset = offset }
+      m:credentials{ duration = 1200, clock = now }
       assert.matches("^STS%.", update_ok(c))
     end)
 

@@ -252,8 +252,8 @@ end
 
 -- Settings of the temporary credentials the mock issues (reset restores the defaults):
 --   duration        lifetime in seconds (0: DurationSeconds of the request, 6 h for metadata)
---   time_offset     seconds added to the mock's clock when issuing and checking expiry, so
---                   that a test with a fake clock can move both forward
+--   clock           the time (epoch seconds) used when issuing and checking expiry, 0 for
+--                   the real time: a test with a fake clock gives the mock the same one
 --   metadata_role   the RAM role of the "instance" ("" for none)
 --   metadata_token  "optional", "required" (GET without a valid token: 401) or
 --                   "unsupported" (PUT /latest/api/token: 404)

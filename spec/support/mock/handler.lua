@@ -24,7 +24,7 @@ M.STS_VERSION = "2015-04-01"
 -- Defaults of the credential settings (m:credentials{...}; reset restores them).
 M.CREDENTIAL_DEFAULTS = {
   duration = 0,                 -- lifetime of issued credentials; 0: as requested (STS) / 6 h
-  time_offset = 0,              -- seconds added to the clock for issuing and expiry checks
+  clock = 0,                    -- epoch seconds for issuing and expiry checks; 0: real time
   metadata_role = "EcsRamRoleMock",  -- role the metadata service reports ("" for none)
   metadata_token = "optional",  -- "optional", "required" or "unsupported" (PUT answers 404)
   oidc_token = "mock-oidc-token",    -- the OIDC token AssumeRoleWithOIDC accepts
@@ -40,9 +40,11 @@ local function setting(name)
   return v
 end
 
--- The mock's clock for temporary credentials (shifted by time_offset).
+-- The mock's clock for temporary credentials: the test's own clock when it set one, so
+-- that client and mock never read two clocks.
 local function mock_now()
-  return ngx.now() + setting("time_offset")
+  local fixed = setting("clock")
+  return fixed ~= 0 and fixed or ngx.now()
 end
 
 -- Access keys the signature checks accept: the fixed ones of verify.lua and the temporary
@@ -734,7 +736,7 @@ function control.fail_metadata(args)
   return reply(200, { queued = state:llen("metadata_faults") or 0 })
 end
 
--- ?duration=&time_offset=&metadata_role=&metadata_token=&oidc_token= (see
+-- ?duration=&clock=&metadata_role=&metadata_token=&oidc_token= (see
 -- M.CREDENTIAL_DEFAULTS); answers the settings in force.
 function control.credentials(args)
   local state = dict("cams_state")
