@@ -280,6 +280,21 @@ function Mock:request_count()
   return math.floor(self:control("count").count)
 end
 
+-- Waits until every request that reached the mock has been answered (a delayed one is
+-- answered when its delay is over), so that none is recorded during a later test; raises
+-- after `seconds` (default 20).
+function Mock:await_answers(seconds)
+  local deadline = socket.gettime() + (seconds or 20)
+  while true do
+    local c = self:control("count")
+    if c.answered >= c.count then return end
+    if socket.gettime() > deadline then
+      error(string.format("the mock answered %d of %d requests", c.answered, c.count), 2)
+    end
+    socket.sleep(0.01)
+  end
+end
+
 local function decode_record(r)
   if type(r) ~= "table" then return nil end
   for k, v in pairs(r) do
@@ -368,7 +383,7 @@ local function start_once(opts, prefix, support)
   if not started then return nil, log end
 
   -- the daemon writes its pid file after the starting process has returned
-  local deadline = socket.gettime() + (opts.timeout or 5)
+  local deadline = socket.gettime() + (opts.timeout or 30)
   local pid
   while true do
     pid = pid or tonumber(read_file(prefix .. "/logs/nginx.pid") or "")
@@ -393,7 +408,7 @@ local function start_once(opts, prefix, support)
 end
 
 -- Starts nginx on free loopback ports and waits until it answers. Options: workers (1),
--- qps (0: no limit), max_skew (900 s), log_level ("warn"), timeout (5 s), nginx (binary;
+-- qps (0: no limit), max_skew (900 s), log_level ("warn"), timeout (30 s), nginx (binary;
 -- default $CAMS_MOCK_NGINX or /usr/sbin/nginx), modules_dir (default
 -- $CAMS_MOCK_NGINX_MODULES or /usr/lib/nginx/modules), watchdog (true: stop nginx when
 -- this Lua process exits without m:stop()), lua_path (prepended to lua_package_path),

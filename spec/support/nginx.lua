@@ -111,7 +111,7 @@ local function start_once(opts, prefix)
     return nil, (util.read_file(prefix .. "/logs/start.log") or "")
       .. (util.read_file(prefix .. "/logs/error.log") or "")
   end
-  local deadline, pid = socket.gettime() + (opts.timeout or 5), nil
+  local deadline, pid = socket.gettime() + (opts.timeout or 30), nil
   while true do
     pid = pid or tonumber(util.read_file(prefix .. "/logs/nginx.pid") or "")
     if pid and util.get(port, "/__health", 1) then break end -- any answer will do

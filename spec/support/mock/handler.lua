@@ -202,6 +202,7 @@ local function record(ctx, status, code)
     status = status, code = code, time = ngx.now(),
   })
   local n = ctx.n
+  state:incr("answered", 1, 0)
   state:set("req:" .. n, rec)
   state:delete("req:" .. (n - M.HISTORY))
   state:set("last", rec)
@@ -766,7 +767,8 @@ function control.delay(args)
 end
 
 function control.count()
-  return reply(200, { count = dict("cams_state"):get("count") or 0 })
+  local state = dict("cams_state")
+  return reply(200, { count = state:get("count") or 0, answered = state:get("answered") or 0 })
 end
 
 function control.last()
