@@ -29,8 +29,8 @@ CORE    := $(BUILD)/cams/core.so
 # DEMO_PACKAGES (build the core for Lua 5.4, run the mock server: nginx with its Lua module).
 DEMO_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev lua-cjson lua-luaossl \
   lua-socket libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua openssl
-TEST_PACKAGES := luajit2 libluajit2-5.1-dev lua-busted lua-check lua-sec lua-argparse luarocks \
-  curl
+TEST_PACKAGES := luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev lua5.1 lua-busted lua-check \
+  lua-sec lua-argparse luarocks curl
 CHECK_PACKAGES := clang libclang-rt-14-dev valgrind cppcheck clang-tidy
 DEB_PACKAGES := $(DEMO_PACKAGES) $(TEST_PACKAGES) $(CHECK_PACKAGES)
 
@@ -55,10 +55,11 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# What the specs load besides the module under test: the LuaJIT core for the nginx
-# specs and the fork helper.
+# The cores the suite loads (Lua 5.4, 5.3, and the Lua 5.1 ABI one that LuaJIT, nginx and
+# lua5.1 share) and the fork helper.
 suite-builds:
 	$(MAKE) all
+	$(MAKE) all LUA=lua5.3 LUA_VERSION=5.3 BUILD=build/5.3
 	$(MAKE) all LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1 BUILD=build/luajit
 	$(MAKE) build/test/fork_nonce
 

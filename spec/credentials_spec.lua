@@ -582,7 +582,14 @@ describe("cams.credentials.refreshing", function()
     assert.equals("id2", assert(c:get()).access_key_id)
   end)
 
-  describe("inside nginx (coroutines)", function()
+  -- nginx runs LuaJIT, where a coroutine may yield across pcall, as a cosocket in fetch
+  -- does; PUC Lua 5.1 cannot (and never runs inside nginx).
+  local probe = coroutine.create(function() pcall(coroutine.yield) end)
+  coroutine.resume(probe)
+  local describe_nginx = coroutine.status(probe) == "suspended" and describe
+    or function(name) pending(name .. ": needs a coroutine that yields across pcall") end
+
+  describe_nginx("inside nginx (coroutines)", function()
     before_each(function()
       ctx.sleep = function()
         coroutine.yield("sleep")

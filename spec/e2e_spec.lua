@@ -344,7 +344,7 @@ describe("UpdatePhoneMessageQrdl end to end", function()
       empty_code = { phone_number = PHONE, qrdl_code = "", prefilled_message = "x", generate_qr_image = "SVG" },
       bad_image = { phone_number = PHONE, qrdl_code = CODE, prefilled_message = "x", generate_qr_image = "GIF" },
       typo = { phone_number = PHONE, qrdl_cod = CODE, prefilled_message = "x", generate_qr_image = "SVG" },
-      bad_utf8 = { phone_number = PHONE, qrdl_code = CODE, prefilled_message = "\xff", generate_qr_image = "SVG" },
+      bad_utf8 = { phone_number = PHONE, qrdl_code = CODE, prefilled_message = "\255", generate_qr_image = "SVG" },
       crlf_code = { phone_number = PHONE, qrdl_code = "A\r\nB", prefilled_message = "x", generate_qr_image = "SVG" },
       nul_message = { phone_number = PHONE, qrdl_code = CODE, prefilled_message = "a\0b", generate_qr_image = "SVG" },
       table_value = { phone_number = {}, qrdl_code = CODE, prefilled_message = "x", generate_qr_image = "SVG" },

@@ -105,7 +105,7 @@ describe("secrets", function()
     local awkward = {
       format_directives = "%s%n%d%x%p%%",
       pattern_magic = "().%+-*?[^$]",
-      high_bytes = "\xFF\xFE\x80secret\xC3\xA9",
+      high_bytes = "\255\254\128secret\195\169",
       long = ("Ab9/+="):rep(11000), -- 66 KB
     }
     for name, secret in pairs(awkward) do
