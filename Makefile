@@ -30,11 +30,12 @@ CORE    := $(BUILD)/cams/core.so
 DEMO_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev lua-cjson lua-luaossl \
   lua-socket libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua openssl
 TEST_PACKAGES := luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev lua5.1 lua-busted lua-check \
-  lua-sec lua-argparse luarocks curl
+  lua-sec lua-argparse luarocks curl zip unzip
 CHECK_PACKAGES := clang libclang-rt-14-dev valgrind cppcheck clang-tidy
 DEB_PACKAGES := $(DEMO_PACKAGES) $(TEST_PACKAGES) $(CHECK_PACKAGES)
 
-.PHONY: all test demo deps install uninstall clean lint asan valgrind fuzz soak bench suite-builds
+.PHONY: all test demo deps install uninstall clean lint asan valgrind fuzz soak bench suite-builds \
+  rock rock-check
 
 all: $(CORE)
 
@@ -158,6 +159,25 @@ bench: deps
 	$(MAKE) $(BENCH_PROGS)
 	@bash bench/setup.sh
 	lua5.4 bench/run.lua
+
+# ---- Release --------------------------------------------------------------------------
+
+ROCKSPEC := $(lastword $(sort $(wildcard rockspec/lua-cams-[0-9]*.rockspec)))
+ROCK     := build/$(patsubst %.rockspec,%.src.rock,$(notdir $(ROCKSPEC)))
+
+# A source rock of the committed tree: the release rockspec beside the sources as LuaRocks
+# fetches them from the release tag (a folder named after the repository).
+rock:
+	@git diff --quiet HEAD || echo "rock: uncommitted changes are not in the rock"
+	rm -rf build/rock $(ROCK) && mkdir -p build/rock
+	git archive --prefix=lua-cams/ HEAD | tar -x -C build/rock
+	cp $(ROCKSPEC) build/rock/
+	cd build/rock && zip -qr ../$(notdir $(ROCK)) $(notdir $(ROCKSPEC)) lua-cams
+	@echo "$(ROCK)"
+
+# The rock installed into fresh LuaRocks trees (5.4 and LuaJIT) and used against the mock.
+rock-check: rock
+	bash spec/support/rock-check $(ROCK)
 
 install: $(CORE)
 	install -d $(DESTDIR)$(LUA_CMOD_DIR)/cams

@@ -100,7 +100,7 @@ int main(int argc, char **argv) {
     list = curl_slist_append(list, cams_buf_str(&line));
     p = v + strlen(v) + 1;
   }
-  list = curl_slist_append(list, "user-agent: lua-cams/scm (bench)");
+  list = curl_slist_append(list, "user-agent: lua-cams/0.1.0 (bench)");
   if (!list || line.failed) die("out of memory", NULL);
 
   curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -33,7 +33,7 @@ if signature == "transport" then
     action = "UpdatePhoneMessageQrdl", version = "2020-06-06", params = request.PARAMS,
     access_key_id = request.ACCESS_KEY_ID, access_key_secret = request.ACCESS_KEY_SECRET,
   }
-  signed.headers["user-agent"] = "lua-cams/scm (bench)"
+  signed.headers["user-agent"] = "lua-cams/0.1.0 (bench)"
   local handle = core.http{ ca_file = ca_file ~= "-" and ca_file or nil }
   local req = { method = "POST", url = endpoint .. signed.target, headers = signed.headers,
     body = signed.body }

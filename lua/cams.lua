@@ -31,7 +31,7 @@ local format = string.format
 local show = validate.show
 
 local M = {
-  VERSION = "scm",
+  VERSION = "0.1.0",
   API_VERSION = "2020-06-06",
   DEFAULT_REGION = "ap-southeast-1",
   errors = errors,

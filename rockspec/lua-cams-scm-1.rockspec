@@ -11,6 +11,8 @@ Signs requests with Alibaba Cloud signature V3 (ACS3-HMAC-SHA256) or V2 (HMAC-SH
 with OpenSSL, sends them with libcurl over kept-alive HTTPS, and returns the decoded
 response bodies as Lua tables: cams.new{...}:update_qrdl{...}, client:call(...).
 ]],
+  homepage = "https://github.com/lua-cams/lua-cams",
+  issues_url = "https://github.com/lua-cams/lua-cams/issues",
   license = "MIT",
   labels = { "alibaba", "cloud", "whatsapp", "api", "openssl", "curl" },
 }
@@ -23,6 +25,10 @@ external_dependencies = {
   -- Debian keeps curl/curl.h in a multiarch include folder the header probe misses.
   CURL = { library = "curl" },
   OPENSSL = { library = "crypto" },
+}
+test = {
+  type = "command",
+  command = "make suite-builds && bash spec/support/run-suite",
 }
 build = {
   type = "builtin",

@@ -179,7 +179,7 @@ describe("cams (Lua layer)", function()
 
   describe("module", function()
     it("has a version and the operations as a copy", function()
-      assert.equals("scm", cams.VERSION)
+      assert.equals("0.1.0", cams.VERSION)
       assert.equals("2020-06-06", cams.API_VERSION)
       local op = cams.operations.update_qrdl
       assert.equals("UpdatePhoneMessageQrdl", op.action)

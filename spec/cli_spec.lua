@@ -4,7 +4,8 @@ local mock = require "spec.support.mock"
 local socket = require "socket"
 local cjson = require "cjson"
 
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+-- cams runs under the interpreter running this suite
+local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
 local unpack = table.unpack or unpack
 local PHONE = "8615800000004"
 local q, read_file, write_file = mock.util.q, mock.util.read_file, mock.util.write_file
@@ -95,6 +96,23 @@ describe("cams command line", function()
         end
       end)
     end
+
+    it("names every credential source of the chain", function()
+      local _, out = cams{ "--help" }
+      out = out:gsub("%s+", " ")
+      for _, source in ipairs{ "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_SECURITY_TOKEN",
+          "ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE", "~/.aliyun/config.json",
+          "ALIBABA_CLOUD_PROFILE", "~/.alibabacloud/credentials", "ECS RAM role" } do
+        assert.truthy(out:find(source, 1, true), source)
+      end
+    end)
+
+    it("cams --version prints the version of lua-cams", function()
+      local status, out = cams{ "--version" }
+      assert.equals(0, status)
+      assert.equals("cams " .. require("cams").VERSION .. "\n", out)
+      assert.equals(0, m:request_count())
+    end)
   end)
 
   describe("usage errors exit with 2 and send nothing", function()

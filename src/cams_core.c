@@ -17,7 +17,7 @@
 
 #define HTTP_MT "cams.core.http"
 #define SIGNER_MT "cams.core.signer"
-#define USER_AGENT "lua-cams/scm"
+#define USER_AGENT "lua-cams"
 #define MAX_EXTRA_HEADERS 32
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -521,8 +521,5 @@ int luaopen_cams_core(lua_State *L) {
   lua_setmetatable(L, -2);
   lua_pushcclosure(L, l_sign, 1);
   lua_setfield(L, -2, "sign");
-
-  lua_pushliteral(L, "scm");
-  lua_setfield(L, -2, "version");
   return 1;
 }

@@ -116,10 +116,18 @@ end
 function M.parser()
   local parser = argparse("cams",
     "Command line client of the Alibaba Cloud CAMS API (WhatsApp message QR codes).\n"
-    .. "Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET "
-    .. "(and ALIBABA_CLOUD_SECURITY_TOKEN).")
+    .. "Credentials: the first of these that applies, as the aliyun CLI and the official "
+    .. "SDKs look for them: the environment (ALIBABA_CLOUD_ACCESS_KEY_ID, "
+    .. "ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN); an OIDC role "
+    .. "(ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, "
+    .. "ALIBABA_CLOUD_OIDC_TOKEN_FILE); the aliyun CLI profile in ~/.aliyun/config.json "
+    .. "(--profile or ALIBABA_CLOUD_PROFILE names it); the credentials file "
+    .. "~/.alibabacloud/credentials (or ALIBABA_CLOUD_CREDENTIALS_FILE); the ECS RAM role "
+    .. "of the instance (unless ALIBABA_CLOUD_ECS_METADATA_DISABLED=true).")
     :command_target("command")
+    :require_command(false)
     :epilog("Exit status: 0 success, 1 API or network error, 2 usage error (nothing sent).")
+  parser:flag("--version", "Print the version of cams and lua-cams, and exit.")
   add_global_options(parser)
 
   local qrdl = parser:command("qrdl", "Message QR codes: create, update, list, delete, "
@@ -245,12 +253,6 @@ function M.client(args)
   if client then
     return client
   end
-  if args.profile and err.code == "InvalidParameter"
-      and tostring(err.message):find("unknown option 'profile'", 1, true) then
-    say_error("--profile needs credential profiles, which this version of lua-cams does not "
-      .. "have; use the ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET environment variables instead")
-    return nil, M.USAGE
-  end
   return nil, fail(err)
 end
 
@@ -371,6 +373,12 @@ function M.main(argv)
     list[i] = argv[i]
   end
   local ok, args = parser:pparse(list)
+  if ok and args.version then
+    io.stdout:write("cams ", cams.VERSION, "\n")
+    return M.OK
+  elseif ok and not args.command then
+    ok, args = false, "a command is required"
+  end
   if not ok then
     io.stderr:write(parser:get_usage(), "\n\ncams: ", tostring(args), "\n")
     return M.USAGE
