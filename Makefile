@@ -35,7 +35,7 @@ CHECK_PACKAGES := clang libclang-rt-14-dev valgrind cppcheck clang-tidy
 DEB_PACKAGES := $(DEMO_PACKAGES) $(TEST_PACKAGES) $(CHECK_PACKAGES)
 
 .PHONY: all test demo deps install uninstall clean lint asan valgrind fuzz soak bench suite-builds \
-  rock rock-check
+  rock rock-check demo-nginx
 
 all: $(CORE)
 
@@ -73,6 +73,13 @@ demo:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES='$(DEMO_PACKAGES)'
 	@$(MAKE) --no-print-directory all
 	@bash examples/demo.sh $(BUILD)
+
+# The mock and an nginx running examples/nginx/, one call through it.
+demo-nginx:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES='$(DEMO_PACKAGES) luajit2 libluajit2-5.1-dev'
+	@$(MAKE) --no-print-directory all LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1 \
+	  BUILD=build/luajit
+	@lua5.4 examples/demo_nginx.lua
 
 # Cosocket versus curl transport inside one nginx worker (wrk when it can be installed,
 # else curl --parallel); see BENCHMARKS.md.

@@ -4,6 +4,7 @@
 -- for concurrent requests).
 local mock = require "spec.support.mock"
 local nginx = require "spec.support.nginx"
+local example = require "spec.support.nginx_example"
 local cjson = require "cjson.safe"
 local socket = require "socket"
 local http = require "socket.http"
@@ -399,26 +400,8 @@ end)
 
 describe("examples/nginx", function()
   local m, app
-  local root = mock.util.support_dir():gsub("/spec/support$", "")
-
-  -- examples/nginx/nginx.conf as shipped, but on a free port, trusting the mock's CA and
-  -- finding lua-cams in this checkout.
   local function start_example(env)
-    local conf = assert(mock.util.read_file(root .. "/examples/nginx/nginx.conf"))
-    local function sub(pattern, replacement)
-      local n
-      conf, n = conf:gsub(pattern, function() return replacement end)
-      assert(n > 0, "examples/nginx/nginx.conf no longer has " .. pattern)
-    end
-    sub("listen 127%.0%.0%.1:8080;", "listen 127.0.0.1:${PORT};")
-    sub("worker_processes auto;", "worker_processes 2;")
-    sub("/etc/ssl/certs/ca%-certificates%.crt", m.ca_file)
-    sub('"%$prefix/%?%.lua;', '"' .. root .. "/examples/nginx/?.lua;")
-    sub("%$prefix/%.%./%.%./", root .. "/")
-    local e = { ALIBABA_CLOUD_ACCESS_KEY_ID = "testid", ALIBABA_CLOUD_ACCESS_KEY_SECRET =
-      "testsecret", ALIBABA_CLOUD_ENDPOINT = m.endpoint }
-    for k, v in pairs(env or {}) do e[k] = v end
-    return nginx.start{ conf = conf, env = e }
+    return example.start(m, env)
   end
 
   local function post(body, method)
