@@ -8,6 +8,12 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+/* 7.80.0 brought CURLOPT_PREREQFUNCTION, which stops libcurl from resending a signed
+   request by itself (see on_prereq). */
+#if LIBCURL_VERSION_NUM < 0x075000
+#error "lua-cams needs libcurl 7.80.0 or newer"
+#endif
+
 /* CAMS answers are a few kilobytes: a larger header block or body is refused rather than
    held in memory. */
 #define MAX_RESPONSE_BYTES ((size_t)8 << 20)
@@ -78,7 +84,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
   return r->headers.failed ? 0 : size * n;
 }
 
-#if LIBCURL_VERSION_NUM >= 0x075000 /* 7.80.0: CURLOPT_PREREQFUNCTION */
 /* When a reused connection closes before any answer, libcurl sends the same request again
    on a new one. That copy repeats the signature nonce, which the server refuses as a
    replay (and the first copy may have been processed), so the exchange ends here instead
@@ -89,7 +94,6 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_por
   (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
   return h->sends++ ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
-#endif
 
 cams_http *cams_http_new(const cams_http_opts *o) {
   cams_http *h = calloc(1, sizeof *h);
@@ -103,8 +107,10 @@ cams_http *cams_http_new(const cams_http_opts *o) {
   }
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM: safe inside any host program */
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
-#if LIBCURL_VERSION_NUM >= 0x075500
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0; older ones take a bit mask */
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -121,10 +127,8 @@ cams_http *cams_http_new(const cams_http_opts *o) {
   curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-#if LIBCURL_VERSION_NUM >= 0x075000
   curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
   curl_easy_setopt(c, CURLOPT_PREREQDATA, h);
-#endif
   return h;
 }
 

@@ -7,6 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/opensslv.h>
+/* EVP_MAC (HMAC contexts kept between signatures) came with OpenSSL 3.0. */
+#if OPENSSL_VERSION_NUMBER < 0x30000000L
+#error "lua-cams needs OpenSSL 3.0 or newer"
+#endif
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
