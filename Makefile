@@ -90,14 +90,14 @@ lint: deps
 	  --suppress=missingIncludeSystem -I src src fuzz bench spec/support
 	clang-tidy --quiet src/*.c bench/*.c spec/support/*.c -- -std=c99 -I$(LUA_INCDIR) -Isrc \
 	  $(CURL_CFLAGS) $(QR_CFLAGS)
-	clang-tidy --quiet fuzz/*.c -- -std=c99 -Isrc
+	clang-tidy --quiet fuzz/*.c -- -std=c99 -Isrc $(QR_CFLAGS)
 
 # ---- Memory safety and soak (README: "Hardening") ------------------------------------
 
 SAN_CC    ?= clang
 SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SPEC_PATH := LUA_PATH='lua/?.lua;lua/?/init.lua;./?.lua;;'
-FUZZERS   := encode utf8 sign
+FUZZERS   := encode utf8 sign qr
 FUZZ_TIME ?= 20
 VALGRIND_CALLS ?= 1000
 SOAK_CALLS ?= 100000
@@ -131,6 +131,12 @@ build/fuzz/%_fuzz: fuzz/%_fuzz.c src/buf.c src/encode.c src/sign.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  -Isrc -o $@ $< src/buf.c src/encode.c src/sign.c $(SSL_LIBS) -pthread
+
+# The QR harness needs the QR code and its libraries instead of the signer.
+build/fuzz/qr_fuzz: fuzz/qr_fuzz.c src/qr.c src/encode.c src/buf.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  -Isrc $(QR_CFLAGS) -o $@ $< src/qr.c src/encode.c src/buf.c $(QR_LIBS) $(SSL_LIBS)
 
 # Each libFuzzer harness for FUZZ_TIME seconds (README: a longer run).
 fuzz: deps
