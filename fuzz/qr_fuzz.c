@@ -175,11 +175,12 @@ static void check_png(int margin, int scale) {
   if (!png_image_begin_read_from_memory(&image, out.data, out.len)) abort();
   if (image.width != (png_uint_32)px || image.height != (png_uint_32)px) abort();
   image.format = PNG_FORMAT_GRAY;
-  pixels = malloc(PNG_IMAGE_SIZE(image));
+  pixels = malloc((size_t)px * (size_t)px); /* one byte per grey pixel */
   if (!pixels) abort();
   if (!png_image_finish_read(&image, NULL, pixels, 0, NULL)) abort();
   for (y = 0; y < w; y++) { /* one row of pixels per module row, compared scale times */
-    for (x = 0; x < w; x++) memset(want + x * scale, grid[y * w + x] ? 0 : 255, (size_t)scale);
+    for (x = 0; x < w; x++)
+      memset(want + (size_t)x * (size_t)scale, grid[y * w + x] ? 0 : 255, (size_t)scale);
     for (i = 0; i < scale; i++)
       if (memcmp(pixels + ((size_t)y * (size_t)scale + (size_t)i) * (size_t)px, want,
                  (size_t)px) != 0)
