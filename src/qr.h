@@ -10,7 +10,7 @@
 
 #include "buf.h"
 
-/* Limits checked by every function below. */
+/* Limits; the functions below refuse margins and scales outside them. */
 #define CAMS_QR_MAX_SIZE 177     /* modules per side at version 40 */
 #define CAMS_QR_MAX_MARGIN 16    /* quiet zone in modules, 0..16 (the standard asks for 4) */
 #define CAMS_QR_MAX_SCALE 32     /* pixels per module, 1..32 */
@@ -22,7 +22,7 @@ typedef enum { CAMS_QR_EC_L, CAMS_QR_EC_M, CAMS_QR_EC_Q, CAMS_QR_EC_H } cams_qr_
 typedef enum {
   CAMS_QR_OK,
   CAMS_QR_EMPTY,     /* no text */
-  CAMS_QR_TOO_LONG,  /* over cams_qr_capacity(level) bytes */
+  CAMS_QR_TOO_LONG,  /* over cams_qr_capacity(level, eci) bytes */
   CAMS_QR_BAD_LEVEL, /* not one of cams_qr_level */
   CAMS_QR_BAD_MARGIN,
   CAMS_QR_BAD_SCALE,
@@ -41,7 +41,7 @@ typedef struct {
   unsigned char modules[CAMS_QR_MAX_SIZE * CAMS_QR_MAX_SIZE];
 } cams_qr;
 
-/* A short English sentence for a status ("text is empty", ...). */
+/* A short English sentence for a status ("the text is empty", ...). */
 const char *cams_qr_message(cams_qr_status status);
 
 /* The ECI designator cams_qr_encode gives this text: CAMS_QR_ECI_UTF8 or 0. */

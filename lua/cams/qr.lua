@@ -143,9 +143,9 @@ local function load_core()
 end
 
 --- The options of encode checked, defaults filled in: `{ level =, margin =, scale = }`,
--- or nil and an error. `what` names the caller in messages (default "cams.qr").
-function M.options(opts, what)
-  local msg = unknown_key(opts, OPTIONS, what or "cams.qr")
+-- or nil and an error.
+function M.options(opts)
+  local msg = unknown_key(opts, OPTIONS, "cams.qr")
   if msg then
     return invalid(msg)
   end

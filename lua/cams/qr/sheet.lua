@@ -178,8 +178,7 @@ function M.html(numbers, opts)
   if msg then
     return invalid("title " .. msg)
   end
-  local qr_opts, err = qr.options({ level = opts.level, margin = opts.margin },
-    "the QR sheet")
+  local qr_opts, err = qr.options({ level = opts.level, margin = opts.margin })
   if not qr_opts then
     return nil, err
   end
