@@ -19,8 +19,10 @@ LIBFLAG  ?= -shared
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 SSL_LIBS    := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+QR_CFLAGS   := $(shell pkg-config --cflags libqrencode libpng 2>/dev/null)
+QR_LIBS     := $(shell pkg-config --libs libqrencode libpng 2>/dev/null || echo -lqrencode -lpng)
 
-SRCS    := src/buf.c src/encode.c src/clock.c src/sign.c src/http.c src/cams_core.c
+SRCS    := src/buf.c src/encode.c src/clock.c src/sign.c src/http.c src/qr.c src/cams_core.c
 HEADERS := $(wildcard src/*.h)
 LUA_SRC := $(shell find lua -name '*.lua')
 CORE    := $(BUILD)/cams/core.so
@@ -28,9 +30,10 @@ CORE    := $(BUILD)/cams/core.so
 # Debian packages, by what needs them. `make deps` installs all of them; `make demo` only
 # DEMO_PACKAGES (build the core for Lua 5.4, run the mock server: nginx with its Lua module).
 DEMO_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev lua-cjson lua-luaossl \
-  lua-socket libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua openssl
+  lua-socket libcurl4-openssl-dev libssl-dev libqrencode-dev libpng-dev nginx \
+  libnginx-mod-http-lua openssl
 TEST_PACKAGES := luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev lua5.1 lua-busted lua-check \
-  lua-sec lua-argparse luarocks curl zip unzip
+  lua-sec lua-argparse luarocks curl zip unzip zbar-tools librsvg2-bin chromium
 CHECK_PACKAGES := clang libclang-rt-14-dev valgrind cppcheck clang-tidy
 DEB_PACKAGES := $(DEMO_PACKAGES) $(TEST_PACKAGES) $(CHECK_PACKAGES)
 
@@ -41,8 +44,8 @@ all: $(CORE)
 
 $(CORE): $(SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) -fPIC -I$(LUA_INCDIR) $(CURL_CFLAGS) $(LIBFLAG) -o $@ $(SRCS) \
-	  $(CURL_LIBS) $(SSL_LIBS) -pthread
+	$(CC) $(WARN) $(CFLAGS) -fPIC -I$(LUA_INCDIR) $(CURL_CFLAGS) $(QR_CFLAGS) $(LIBFLAG) -o $@ \
+	  $(SRCS) $(CURL_LIBS) $(SSL_LIBS) $(QR_LIBS) -pthread
 
 # Installs what is missing (root, or sudo when available).
 deps:
@@ -95,15 +98,15 @@ lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --suppress=missingIncludeSystem -I src src fuzz bench spec/support
 	clang-tidy --quiet src/*.c bench/*.c spec/support/*.c -- -std=c99 -I$(LUA_INCDIR) -Isrc \
-	  $(CURL_CFLAGS)
-	clang-tidy --quiet fuzz/*.c -- -std=c99 -Isrc
+	  $(CURL_CFLAGS) $(QR_CFLAGS)
+	clang-tidy --quiet fuzz/*.c -- -std=c99 -Isrc $(QR_CFLAGS)
 
 # ---- Memory safety and soak (README: "Hardening") ------------------------------------
 
 SAN_CC    ?= clang
 SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SPEC_PATH := LUA_PATH='lua/?.lua;lua/?/init.lua;./?.lua;;'
-FUZZERS   := encode utf8 sign
+FUZZERS   := encode utf8 sign qr
 FUZZ_TIME ?= 20
 VALGRIND_CALLS ?= 1000
 SOAK_CALLS ?= 100000
@@ -114,8 +117,8 @@ LOADER    = $(shell readelf -l $(LUA54) | sed -n 's/.*interpreter: \(.*\)\]/\1/p
 
 build/asan/cams/core.so: $(SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fPIC -I/usr/include/lua5.4 $(CURL_CFLAGS) -shared -o $@ \
-	  $(SRCS) $(CURL_LIBS) $(SSL_LIBS) -pthread
+	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fPIC -I/usr/include/lua5.4 $(CURL_CFLAGS) $(QR_CFLAGS) \
+	  -shared -o $@ $(SRCS) $(CURL_LIBS) $(SSL_LIBS) $(QR_LIBS) -pthread
 
 # The whole suite under lua5.4 with an ASan + UBSan core. The dynamic loader preloads the
 # sanitizer runtime into lua5.4 alone (ld.so --preload): unlike LD_PRELOAD it is not
@@ -137,6 +140,12 @@ build/fuzz/%_fuzz: fuzz/%_fuzz.c src/buf.c src/encode.c src/sign.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  -Isrc -o $@ $< src/buf.c src/encode.c src/sign.c $(SSL_LIBS) -pthread
+
+# The QR harness needs the QR code and its libraries instead of the signer.
+build/fuzz/qr_fuzz: fuzz/qr_fuzz.c src/qr.c src/encode.c src/buf.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  -Isrc $(QR_CFLAGS) -o $@ $< src/qr.c src/encode.c src/buf.c $(QR_LIBS) $(SSL_LIBS)
 
 # Each libFuzzer harness for FUZZ_TIME seconds (README: a longer run).
 fuzz: deps

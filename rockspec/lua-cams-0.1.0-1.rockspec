@@ -11,11 +11,13 @@ description = {
 Signs requests with Alibaba Cloud signature V3 (ACS3-HMAC-SHA256) or V2 (HMAC-SHA1) in C
 with OpenSSL, sends them with libcurl over kept-alive HTTPS, and returns the decoded
 response bodies as Lua tables: cams.new{...}:update_qrdl{...}, client:call(...).
+Draws QR codes of deep links locally (libqrencode; SVG, PNG through libpng, terminal text)
+and printable HTML sheets of them.
 ]],
   homepage = "https://github.com/lua-cams/lua-cams",
   issues_url = "https://github.com/lua-cams/lua-cams/issues",
   license = "MIT",
-  labels = { "alibaba", "cloud", "whatsapp", "api", "openssl", "curl" },
+  labels = { "alibaba", "cloud", "whatsapp", "api", "openssl", "curl", "qrcode" },
 }
 dependencies = {
   "lua >= 5.1, < 5.5",
@@ -26,6 +28,8 @@ external_dependencies = {
   -- Debian keeps curl/curl.h in a multiarch include folder the header probe misses.
   CURL = { library = "curl" },
   OPENSSL = { library = "crypto" },
+  QRENCODE = { library = "qrencode" },
+  PNG = { library = "png" },
 }
 test = {
   type = "command",
@@ -36,10 +40,10 @@ build = {
   modules = {
     ["cams.core"] = {
       sources = { "src/buf.c", "src/encode.c", "src/clock.c", "src/sign.c", "src/http.c",
-        "src/cams_core.c" },
-      libraries = { "curl", "crypto", "pthread" },
-      incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
+        "src/qr.c", "src/cams_core.c" },
+      libraries = { "curl", "crypto", "qrencode", "png", "pthread" },
+      incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)", "$(QRENCODE_INCDIR)", "$(PNG_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)", "$(QRENCODE_LIBDIR)", "$(PNG_LIBDIR)" },
     },
     cams = "lua/cams.lua",
     ["cams.batch"] = "lua/cams/batch.lua",
@@ -71,6 +75,8 @@ build = {
     ["cams.endpoint"] = "lua/cams/endpoint.lua",
     ["cams.errors"] = "lua/cams/errors.lua",
     ["cams.operations"] = "lua/cams/operations.lua",
+    ["cams.qr"] = "lua/cams/qr.lua",
+    ["cams.qr.sheet"] = "lua/cams/qr/sheet.lua",
     ["cams.ratelimit"] = "lua/cams/ratelimit.lua",
     ["cams.ratelimit.shdict"] = "lua/cams/ratelimit/shdict.lua",
     ["cams.redact"] = "lua/cams/redact.lua",

@@ -1,8 +1,10 @@
-/* Lua binding of the C core: cams.core.sign, cams.core.http and small helpers.
+/* Lua binding of the C core: cams.core.sign, cams.core.http, cams.core.qr_encode and small
+   helpers.
    The only file that includes Lua headers. */
 #define _POSIX_C_SOURCE 200809L /* stat */
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,10 +15,12 @@
 #include "compat.h"
 #include "encode.h"
 #include "http.h"
+#include "qr.h"
 #include "sign.h"
 
 #define HTTP_MT "cams.core.http"
 #define SIGNER_MT "cams.core.signer"
+#define QR_MT "cams.core.qr"
 #define USER_AGENT "lua-cams"
 #define MAX_EXTRA_HEADERS 32
 
@@ -405,6 +409,113 @@ static int l_http_tostring(lua_State *L) {
   return 1;
 }
 
+/* ---- core.qr_encode: QR codes drawn locally (qr.c) -------------------------------- */
+
+typedef struct {
+  cams_qr qr;
+  int margin, scale; /* checked once here; the writers then fail only for memory */
+  cams_buf out;      /* a writer's output; owned here so that a raised error leaks nothing */
+} qr_code;
+
+static qr_code *check_qr(lua_State *L) { return luaL_checkudata(L, 1, QR_MT); }
+
+static int qr_bad_input(lua_State *L, const char *message) {
+  lua_pushnil(L);
+  lua_pushstring(L, message);
+  return 2;
+}
+
+/* core.qr_encode(text, level, margin, scale) -> code, size, version; nil and a message for
+   bad input. level "L", "M", "Q" or "H"; scale 0 lets each writer choose (qr.h). */
+static int l_qr_encode(lua_State *L) {
+  static const char levels[] = "LMQH";
+  size_t len, ll;
+  const char *text, *level, *at;
+  lua_Integer margin, scale;
+  cams_qr_level lv;
+  cams_qr_status st;
+  qr_code *c;
+
+  luaL_checktype(L, 1, LUA_TSTRING);
+  luaL_checktype(L, 2, LUA_TSTRING);
+  text = lua_tolstring(L, 1, &len);
+  level = lua_tolstring(L, 2, &ll);
+  margin = luaL_checkinteger(L, 3);
+  scale = luaL_checkinteger(L, 4);
+  at = ll == 1 ? strchr(levels, level[0]) : NULL;
+  if (!at || !*at) return qr_bad_input(L, cams_qr_message(CAMS_QR_BAD_LEVEL));
+  lv = (cams_qr_level)(at - levels);
+  if (margin < 0 || margin > CAMS_QR_MAX_MARGIN)
+    return qr_bad_input(L, cams_qr_message(CAMS_QR_BAD_MARGIN));
+  if (scale < 0 || scale > CAMS_QR_MAX_SCALE)
+    return qr_bad_input(L, cams_qr_message(CAMS_QR_BAD_SCALE));
+
+  c = lua_newuserdata(L, sizeof *c);
+  cams_buf_init(&c->out);
+  luaL_getmetatable(L, QR_MT);
+  lua_setmetatable(L, -2);
+  st = cams_qr_encode(&c->qr, text, len, lv);
+  if (st == CAMS_QR_NOMEM) return luaL_error(L, "%s", cams_qr_message(st));
+  if (st == CAMS_QR_TOO_LONG) {
+    char message[128];
+    snprintf(message, sizeof message,
+             "the text (%zu bytes) is longer than a QR code holds at level %s (at most %zu bytes)",
+             len, level, cams_qr_capacity(lv, cams_qr_eci(text, len)));
+    return qr_bad_input(L, message);
+  }
+  if (st != CAMS_QR_OK) return qr_bad_input(L, cams_qr_message(st));
+  c->margin = (int)margin;
+  c->scale = (int)scale;
+  lua_pushinteger(L, c->qr.size);
+  lua_pushinteger(L, c->qr.version);
+  return 3;
+}
+
+/* The picture as a Lua string, or a raised error (only memory can fail once encoded). */
+static int push_qr_output(lua_State *L, qr_code *c, cams_qr_status st) {
+  if (st != CAMS_QR_OK) {
+    cams_buf_free(&c->out);
+    return luaL_error(L, "cannot draw the QR code: %s", cams_qr_message(st));
+  }
+  lua_pushlstring(L, cams_buf_str(&c->out), c->out.len);
+  cams_buf_free(&c->out);
+  return 1;
+}
+
+/* code:modules(): size * size characters, row by row, "1" dark and "0" light. */
+static int l_qr_modules(lua_State *L) {
+  qr_code *c = check_qr(L);
+  int i, n = c->qr.size * c->qr.size;
+  cams_buf_reset(&c->out);
+  if (cams_buf_reserve(&c->out, (size_t)n))
+    for (i = 0; i < n; i++) cams_buf_addc(&c->out, (char)('0' + c->qr.modules[i]));
+  return push_qr_output(L, c, c->out.failed ? CAMS_QR_NOMEM : CAMS_QR_OK);
+}
+
+static int l_qr_svg(lua_State *L) {
+  qr_code *c = check_qr(L);
+  cams_buf_reset(&c->out);
+  return push_qr_output(L, c, cams_qr_svg(&c->qr, c->margin, c->scale, &c->out));
+}
+
+static int l_qr_png(lua_State *L) {
+  qr_code *c = check_qr(L);
+  cams_buf_reset(&c->out);
+  return push_qr_output(L, c, cams_qr_png(&c->qr, c->margin, c->scale, &c->out));
+}
+
+/* code:terminal(invert) */
+static int l_qr_terminal(lua_State *L) {
+  qr_code *c = check_qr(L);
+  cams_buf_reset(&c->out);
+  return push_qr_output(L, c, cams_qr_terminal(&c->qr, c->margin, lua_toboolean(L, 2), &c->out));
+}
+
+static int l_qr_gc(lua_State *L) {
+  cams_buf_free(&check_qr(L)->out);
+  return 0;
+}
+
 /* ---- small helpers exposed for tests and tools ------------------------------------ */
 
 static int l_percent_encode(lua_State *L) {
@@ -481,7 +592,14 @@ static int l_file_mode(lua_State *L) {
 static const luaL_Reg http_methods[] = {
     {"request", l_http_request}, {"close", l_http_close}, {NULL, NULL}};
 
+static const luaL_Reg qr_methods[] = {{"modules", l_qr_modules},
+                                      {"svg", l_qr_svg},
+                                      {"png", l_qr_png},
+                                      {"terminal", l_qr_terminal},
+                                      {NULL, NULL}};
+
 static const luaL_Reg functions[] = {{"http", l_http_new},
+                                     {"qr_encode", l_qr_encode},
                                      {"percent_encode", l_percent_encode},
                                      {"utf8_valid", l_utf8_valid},
                                      {"timestamp", l_timestamp},
@@ -510,6 +628,14 @@ int luaopen_cams_core(lua_State *L) {
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
 
+  luaL_newmetatable(L, QR_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, qr_methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_qr_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+
   luaL_newlib(L, functions);
 
   sg = lua_newuserdata(L, sizeof *sg);
@@ -521,5 +647,10 @@ int luaopen_cams_core(lua_State *L) {
   lua_setmetatable(L, -2);
   lua_pushcclosure(L, l_sign, 1);
   lua_setfield(L, -2, "sign");
+
+  lua_pushinteger(L, CAMS_QR_MAX_MARGIN);
+  lua_setfield(L, -2, "qr_max_margin");
+  lua_pushinteger(L, CAMS_QR_MAX_SCALE);
+  lua_setfield(L, -2, "qr_max_scale");
   return 1;
 }

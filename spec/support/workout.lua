@@ -1,13 +1,17 @@
 -- A mixed end-to-end workload against the mock server, for memory checkers (make valgrind):
 -- V3 and V2, temporary keys, the generic call, injected faults with retries, bad input,
--- clients opened, closed and dropped. Every outcome is checked; exits non-zero on a
--- surprise.
+-- clients opened, closed and dropped, and QR codes drawn by the C core (every writer, the
+-- HTML sheet, refused input). Every outcome is checked; exits non-zero on a surprise.
 --
 --   lua5.4 spec/support/workout.lua [CALLS]   (default 1000)
 package.path = "lua/?.lua;lua/?/init.lua;./?.lua;" .. package.path
 
 local cams = require "cams"
+local core = require "cams.core"
+local errors = require "cams.errors"
 local mock = require "spec.support.mock"
+local qr = require "cams.qr"
+local sheet = require "cams.qr.sheet"
 
 local calls = math.floor(tonumber(arg and arg[1]) or 1000)
 local m = mock.start{}
@@ -47,6 +51,34 @@ local function expect(what, res, err, code)
   end
 end
 
+-- One QR code through every writer, and input that is refused (over the capacity, bad
+-- options); every 50th round the HTML sheet.
+local LEVELS = { "L", "M", "Q", "H" }
+local function qr_round(i)
+  local link = "https://wa.me/" .. ARGS.phone_number .. "?text="
+    .. core.percent_encode(ARGS.prefilled_message):rep(i % 4 + 1)
+  local code, err = qr.encode(i % 3 == 0 and ARGS.prefilled_message or link,
+    { level = LEVELS[i % 4 + 1], margin = i % 5, scale = i % 3 + 1 })
+  expect("qr", code, err)
+  if code then
+    local drawn = code:svg():sub(1, 5) == "<svg " and code:png():sub(2, 4) == "PNG"
+      and #code:terminal{ invert = i % 2 == 0 } > code.size and #code:matrix() == code.size
+    expect("qr writers", drawn, not drawn and errors.new{ code = "QR.Drawing",
+      message = "a writer gave no picture" })
+  end
+  expect("qr too long", nil, select(2, qr.encode(("x"):rep(1274), { level = "H" })),
+    "InvalidParameter")
+  expect("qr bad option", nil, select(2, qr.encode(link, { margin = 99 })), "InvalidParameter")
+  if i % 50 == 0 then
+    local html, e = sheet.html({
+      { phone_number = ARGS.phone_number, codes = {
+        { name = "a", message = ARGS.prefilled_message, deep_link = link },
+        { code = ARGS.qrdl_code, deep_link = "https://wa.me/message/" .. ARGS.qrdl_code } } },
+    })
+    expect("qr sheet", html, e)
+  end
+end
+
 local client = new_client(0)
 local sent = 0
 for i = 1, calls do
@@ -69,6 +101,9 @@ for i = 1, calls do
     expect("call", client:call("ListPhoneMessageQrdl", { PhoneNumber = ARGS.phone_number }))
   else
     expect("update", client:update_qrdl(ARGS))
+  end
+  if i % 5 == 0 then
+    qr_round(i)
   end
   sent = sent + 1
 end
