@@ -1,4 +1,4 @@
-# lua-cams: build, test, demo and install.
+# lua-cams: build, test, demo, docs and install.
 # Conventional variables: LUA, LUA_VERSION, LUA_INCDIR, LUA_LIBDIR, PREFIX, LIBFLAG, CFLAGS.
 # LuaJIT: make LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1
 
@@ -30,12 +30,12 @@ CORE    := $(BUILD)/cams/core.so
 DEMO_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev lua-cjson lua-luaossl \
   lua-socket libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua openssl
 TEST_PACKAGES := luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev lua5.1 lua-busted lua-check \
-  lua-sec lua-argparse luarocks curl zip unzip
+  lua-sec lua-argparse luarocks curl zip unzip lua-ldoc lua-discount
 CHECK_PACKAGES := clang libclang-rt-14-dev valgrind cppcheck clang-tidy
 DEB_PACKAGES := $(DEMO_PACKAGES) $(TEST_PACKAGES) $(CHECK_PACKAGES)
 
 .PHONY: all test demo deps install uninstall clean lint asan valgrind fuzz soak bench suite-builds \
-  rock rock-check
+  rock rock-check docs api-docs
 
 all: $(CORE)
 
@@ -66,7 +66,7 @@ suite-builds:
 
 test: deps
 	$(MAKE) suite-builds
-	luacheck --quiet lua spec examples bench bin
+	luacheck --quiet lua spec examples bench bin doc
 	bash spec/support/run-suite
 
 demo:
@@ -84,7 +84,7 @@ bench-nginx: deps
 
 lint: deps
 	$(MAKE) all
-	luacheck lua spec examples bench bin
+	luacheck lua spec examples bench bin doc
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --suppress=missingIncludeSystem -I src src fuzz bench spec/support
 	clang-tidy --quiet src/*.c bench/*.c spec/support/*.c -- -std=c99 -I$(LUA_INCDIR) -Isrc \
@@ -159,6 +159,26 @@ bench: deps
 	$(MAKE) $(BENCH_PROGS)
 	@bash bench/setup.sh
 	lua5.4 bench/run.lua
+
+# ---- Documentation (README: "API reference") -----------------------------------------
+
+DOC_LUA := LUA_PATH='lua/?.lua;;' $(LUA)
+
+docs: api-docs
+
+# HTML reference of the public API in build/docs: the hand-written pages of doc/ldoc/
+# and the typed helpers' pages, written from the operations table. Any ldoc warning fails
+# (ldoc writes them to stderr, a few with "warning" to stdout).
+api-docs:
+	rm -rf build/docs build/docs-src && mkdir -p build/docs-src
+	$(DOC_LUA) doc/ldoc/operations.lua build/docs-src
+	@status=0; ldoc --fatalwarnings -c doc/ldoc/config.ld . > build/docs-src/ldoc.out \
+	  2> build/docs-src/ldoc.err || status=$$?; \
+	cat build/docs-src/ldoc.out build/docs-src/ldoc.err; \
+	if [ $$status -ne 0 ] || [ -s build/docs-src/ldoc.err ] \
+	  || grep -qi warn build/docs-src/ldoc.out; then \
+	  echo "api-docs: ldoc failed or warned" >&2; exit 1; \
+	fi
 
 # ---- Release --------------------------------------------------------------------------
 
