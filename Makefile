@@ -30,12 +30,12 @@ CORE    := $(BUILD)/cams/core.so
 DEMO_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev lua-cjson lua-luaossl \
   lua-socket libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua openssl
 TEST_PACKAGES := luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev lua5.1 lua-busted lua-check \
-  lua-sec lua-argparse luarocks curl zip unzip lua-ldoc lua-discount
+  lua-sec lua-argparse luarocks curl zip unzip lua-ldoc lua-discount groff-base
 CHECK_PACKAGES := clang libclang-rt-14-dev valgrind cppcheck clang-tidy
 DEB_PACKAGES := $(DEMO_PACKAGES) $(TEST_PACKAGES) $(CHECK_PACKAGES)
 
 .PHONY: all test demo deps install uninstall clean lint asan valgrind fuzz soak bench suite-builds \
-  rock rock-check docs api-docs
+  rock rock-check docs api-docs cli-docs
 
 all: $(CORE)
 
@@ -164,7 +164,12 @@ bench: deps
 
 DOC_LUA := LUA_PATH='lua/?.lua;;' $(LUA)
 
-docs: api-docs
+docs: cli-docs api-docs
+
+# The man page and the shell completions, from the command line parser. They are
+# committed; spec/docs_spec.lua fails when they are stale.
+cli-docs:
+	$(DOC_LUA) doc/cli/generate.lua doc
 
 # HTML reference of the public API in build/docs: the hand-written pages of doc/ldoc/
 # and the typed helpers' pages, written from the operations table. Any ldoc warning fails
