@@ -1,4 +1,4 @@
-# lua-cams: build, test, demo and install.
+# lua-cams: build, test, demo, docs and install.
 # Conventional variables: LUA, LUA_VERSION, LUA_INCDIR, LUA_LIBDIR, PREFIX, LIBFLAG, CFLAGS.
 # LuaJIT: make LUA=luajit LUA_VERSION=5.1 LUA_INCDIR=/usr/include/luajit-2.1
 
@@ -10,6 +10,10 @@ PREFIX       ?= /usr/local
 BINDIR       ?= $(PREFIX)/bin
 LUA_LMOD_DIR ?= $(PREFIX)/share/lua/$(LUA_VERSION)
 LUA_CMOD_DIR ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
+MANDIR       ?= $(PREFIX)/share/man
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETION_DIR  ?= $(PREFIX)/share/zsh/site-functions
+FISH_COMPLETION_DIR ?= $(PREFIX)/share/fish/vendor_completions.d
 BUILD        ?= build/$(LUA_VERSION)
 
 CC       ?= cc
@@ -33,12 +37,13 @@ DEMO_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev lua-cjson lua-l
   lua-socket libcurl4-openssl-dev libssl-dev libqrencode-dev libpng-dev nginx \
   libnginx-mod-http-lua openssl
 TEST_PACKAGES := luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev lua5.1 lua-busted lua-check \
-  lua-sec lua-argparse luarocks curl zip unzip zbar-tools librsvg2-bin chromium
+  lua-sec lua-argparse luarocks curl zip unzip zbar-tools librsvg2-bin chromium lua-ldoc \
+  lua-discount groff-base
 CHECK_PACKAGES := clang libclang-rt-14-dev valgrind cppcheck clang-tidy
 DEB_PACKAGES := $(DEMO_PACKAGES) $(TEST_PACKAGES) $(CHECK_PACKAGES)
 
 .PHONY: all test demo deps install uninstall clean lint asan valgrind fuzz soak bench suite-builds \
-  rock rock-check demo-nginx
+  rock rock-check demo-nginx docs api-docs cli-docs
 
 all: $(CORE)
 
@@ -69,7 +74,7 @@ suite-builds:
 
 test: deps
 	$(MAKE) suite-builds
-	luacheck --quiet lua spec examples bench bin
+	luacheck --quiet lua spec examples bench bin doc
 	bash spec/support/run-suite
 
 demo:
@@ -94,7 +99,7 @@ bench-nginx: deps
 
 lint: deps
 	$(MAKE) all
-	luacheck lua spec examples bench bin
+	luacheck lua spec examples bench bin doc
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --suppress=missingIncludeSystem -I src src fuzz bench spec/support
 	clang-tidy --quiet src/*.c bench/*.c spec/support/*.c -- -std=c99 -I$(LUA_INCDIR) -Isrc \
@@ -176,6 +181,32 @@ bench: deps
 	@bash bench/setup.sh
 	lua5.4 bench/run.lua
 
+# ---- Documentation (README: "API reference") -----------------------------------------
+
+DOC_LUA := LUA_PATH='lua/?.lua;;' $(LUA)
+
+docs: cli-docs api-docs
+
+# The man page and the shell completions, from the command line parser. They are
+# committed (make install and the rock ship them as they are); spec/docs_spec.lua fails
+# when they are stale.
+cli-docs:
+	$(DOC_LUA) doc/cli/generate.lua doc
+
+# HTML reference of the public API in build/docs: the hand-written pages of doc/ldoc/
+# and the typed helpers' pages, written from the operations table. Any ldoc warning fails
+# (ldoc writes them to stderr, a few with "warning" to stdout).
+api-docs:
+	rm -rf build/docs build/docs-src && mkdir -p build/docs-src
+	$(DOC_LUA) doc/ldoc/operations.lua build/docs-src
+	@status=0; ldoc --fatalwarnings -c doc/ldoc/config.ld . > build/docs-src/ldoc.out \
+	  2> build/docs-src/ldoc.err || status=$$?; \
+	cat build/docs-src/ldoc.out build/docs-src/ldoc.err; \
+	if [ $$status -ne 0 ] || [ -s build/docs-src/ldoc.err ] \
+	  || grep -qi warn build/docs-src/ldoc.out; then \
+	  echo "api-docs: ldoc failed or warned" >&2; exit 1; \
+	fi
+
 # ---- Release --------------------------------------------------------------------------
 
 ROCKSPEC := $(lastword $(sort $(wildcard rockspec/lua-cams-[0-9]*.rockspec)))
@@ -204,10 +235,16 @@ install: $(CORE)
 	install -d $(DESTDIR)$(BINDIR)
 	sed '1s|.*|#!/usr/bin/env $(LUA)|' bin/cams > $(DESTDIR)$(BINDIR)/cams
 	chmod 0755 $(DESTDIR)$(BINDIR)/cams
+	install -D -m 0644 doc/man/cams.1 $(DESTDIR)$(MANDIR)/man1/cams.1
+	install -D -m 0644 doc/completions/cams.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/cams
+	install -D -m 0644 doc/completions/_cams $(DESTDIR)$(ZSH_COMPLETION_DIR)/_cams
+	install -D -m 0644 doc/completions/cams.fish $(DESTDIR)$(FISH_COMPLETION_DIR)/cams.fish
 
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_CMOD_DIR)/cams $(DESTDIR)$(LUA_LMOD_DIR)/cams $(DESTDIR)$(LUA_LMOD_DIR)/cams.lua
-	rm -f $(DESTDIR)$(BINDIR)/cams
+	rm -f $(DESTDIR)$(BINDIR)/cams $(DESTDIR)$(MANDIR)/man1/cams.1 \
+	  $(DESTDIR)$(BASH_COMPLETION_DIR)/cams $(DESTDIR)$(ZSH_COMPLETION_DIR)/_cams \
+	  $(DESTDIR)$(FISH_COMPLETION_DIR)/cams.fish
 
 clean:
 	rm -rf build

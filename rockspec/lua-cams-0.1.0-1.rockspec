@@ -90,4 +90,6 @@ build = {
   install = {
     bin = { cams = "bin/cams" },
   },
+  -- the manual page and the shell completions, into the rock's doc/ folder
+  copy_directories = { "doc/man", "doc/completions" },
 }

@@ -1,0 +1,242 @@
+_cams() {
+    local IFS=$' \t\n'
+    local args cur prev cmd opts arg
+    args=("${COMP_WORDS[@]}")
+    cur="${COMP_WORDS[COMP_CWORD]}"
+    prev="${COMP_WORDS[COMP_CWORD-1]}"
+    opts="-h --help --version --profile --region --endpoint --ca-file --signature --timeout --retries --qps --output --query --dry-run --debug"
+
+    case "$prev" in
+        --profile)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return 0
+            ;;
+        --region)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return 0
+            ;;
+        --endpoint)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return 0
+            ;;
+        --ca-file)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return 0
+            ;;
+        --signature)
+            COMPREPLY=($(compgen -W "v3 v2" -- "$cur"))
+            return 0
+            ;;
+        --timeout)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return 0
+            ;;
+        --retries)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return 0
+            ;;
+        --qps)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return 0
+            ;;
+        --output)
+            COMPREPLY=($(compgen -W "json table tsv" -- "$cur"))
+            return 0
+            ;;
+        --query)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return 0
+            ;;
+    esac
+
+    args=("${args[@]:1}")
+    for arg in "${args[@]}"; do
+        case "$arg" in
+            qrdl)
+                cmd="qrdl"
+                opts="$opts -h --help"
+                args=("${args[@]:1}")
+                for arg in "${args[@]}"; do
+                    case "$arg" in
+                        create)
+                            cmd="$cmd create"
+                            opts="$opts -h --help --phone-number --prefilled-message --generate-qr-image --cust-space-id"
+                            break
+                            ;;
+                        update)
+                            cmd="$cmd update"
+                            opts="$opts -h --help --phone-number --qrdl-code --prefilled-message --generate-qr-image --cust-space-id -y --yes"
+                            break
+                            ;;
+                        list)
+                            cmd="$cmd list"
+                            opts="$opts -h --help --phone-number --cust-space-id"
+                            break
+                            ;;
+                        delete)
+                            cmd="$cmd delete"
+                            opts="$opts -h --help --phone-number --qrdl-code --cust-space-id -y --yes"
+                            break
+                            ;;
+                        update-batch)
+                            cmd="$cmd update-batch"
+                            opts="$opts -h --help --input-format --output-file --journal --resume --retry-failed --save-images --max-failures --progress-interval -y --yes --phone-number --prefilled-message --generate-qr-image --cust-space-id"
+                            break
+                            ;;
+                    esac
+                done
+                break
+                ;;
+            call)
+                cmd="call"
+                opts="$opts -h --help --api-version"
+                break
+                ;;
+        esac
+    done
+
+    case "$cmd" in
+        '')
+            COMPREPLY=($(compgen -W "qrdl call" -- "$cur"))
+            ;;
+        'qrdl')
+            COMPREPLY=($(compgen -W "create update list delete update-batch" -- "$cur"))
+            ;;
+        'qrdl create')
+            case "$prev" in
+                --phone-number)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --prefilled-message)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --generate-qr-image)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+            esac
+
+            ;;
+        'qrdl update')
+            case "$prev" in
+                --phone-number)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --qrdl-code)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --prefilled-message)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --generate-qr-image)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+            esac
+
+            ;;
+        'qrdl list')
+            case "$prev" in
+                --phone-number)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+            esac
+
+            ;;
+        'qrdl delete')
+            case "$prev" in
+                --phone-number)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --qrdl-code)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+            esac
+
+            ;;
+        'qrdl update-batch')
+            case "$prev" in
+                --input-format)
+                    COMPREPLY=($(compgen -W "csv jsonl" -- "$cur"))
+                    return 0
+                    ;;
+                --output-file)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --journal)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --save-images)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --max-failures)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --progress-interval)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --phone-number)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --prefilled-message)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --generate-qr-image)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+            esac
+
+            ;;
+        'call')
+            case "$prev" in
+                --api-version)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+            esac
+
+            ;;
+    esac
+
+    if [[ "$cur" = -* ]]; then
+        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    fi
+}
+
+complete -F _cams -o bashdefault -o default cams
