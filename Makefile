@@ -26,7 +26,8 @@ SSL_LIBS    := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 QR_CFLAGS   := $(shell pkg-config --cflags libqrencode libpng 2>/dev/null)
 QR_LIBS     := $(shell pkg-config --libs libqrencode libpng 2>/dev/null || echo -lqrencode -lpng)
 
-SRCS    := src/buf.c src/encode.c src/clock.c src/sign.c src/http.c src/qr.c src/cams_core.c
+SRCS    := src/buf.c src/encode.c src/clock.c src/sign.c src/request.c src/http.c src/qr.c \
+  src/cams_core.c
 HEADERS := $(wildcard src/*.h)
 LUA_SRC := $(shell find lua -name '*.lua')
 CORE    := $(BUILD)/cams/core.so

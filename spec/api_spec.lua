@@ -2,10 +2,8 @@
 -- response and error handling. A fake cams.core stands in for the C module;
 -- requests against a real server are covered by the end-to-end specs.
 
-local OK_BODY = [[{"AccessDeniedDetail":"None","RequestId":"1612C226-E271-4CFE-9F18-4066D0000000",]]
-  .. [["Message":"None","Data":{"QrImageUrl":"https://img.png","PhoneNumber":"8615800000000",]]
-  .. [["QrdlCode":"D9AA3xxx","DeepLinkUrl":"https://wa.msg/","GenerateQrImage":"PNG",]]
-  .. [["PrefilledMessage":"Hello"},"Code":"OK"}]]
+local fake_core = require "spec.support.fake_core"
+local fresh = require "spec.support.fresh"
 
 local DENIED_BODY = [[{"RequestId":"1612C226-E271-4CFE-9F18-4066D0000001","Code":"Ram.PermissionDeny",]]
   .. [["Message":"You are not authorized to perform the operation.",]]
@@ -15,101 +13,16 @@ local KEY_ID = "LTAI5tFakeKeyId0000abcd"
 local SECRET = "s3cr3t-Very-Private-Value"
 local TOKEN = "sts-token-Very-Private-Value"
 
-local function sorted_pairs_string(t)
-  local keys = {}
-  for k in pairs(t) do
-    keys[#keys + 1] = k
-  end
-  table.sort(keys)
-  local out = {}
-  for _, k in ipairs(keys) do
-    out[#out + 1] = k .. "=" .. t[k]
-  end
-  return table.concat(out, "&")
-end
-
--- The real C module, for the pure functions the fake below borrows.
-local real_core = require "cams.core"
-
--- A stand-in for cams.core that records what it is asked to do.
--- `respond(request, calls)` returns what h:request returns.
-local function fake_core(respond)
-  local calls = { sign = 0, http = 0, request = 0, close = 0, slept = 0 }
-  local core = { clock = 0, utf8_valid = real_core.utf8_valid }
-  -- fake time: sleeping only moves the clock forward
-  function core.monotonic() return core.clock end
-  function core.sleep(s)
-    calls.slept = calls.slept + s
-    core.clock = core.clock + s
-  end
-  function core.random() return 0.5 end
-  function core.sign(t)
-    calls.sign = calls.sign + 1
-    calls.sign_args = t
-    for k, v in pairs(t.params) do
-      if type(v) ~= "string" then
-        error("parameter " .. k .. " is not a string")
-      end
-    end
-    if t.headers then
-      for _, v in pairs(t.headers) do
-        if v:find("[\r\n%z]") then
-          error("header value for key " .. t.access_key_id .. "/" .. t.access_key_secret
-            .. " contains CR or LF")
-        end
-      end
-    end
-    return {
-      method = t.method,
-      target = t.params_in == "query" and ("/?" .. sorted_pairs_string(t.params)) or "/",
-      headers = {
-        host = t.host,
-        ["content-type"] = "application/x-www-form-urlencoded",
-        ["x-acs-action"] = t.action,
-        ["x-acs-version"] = t.version,
-        authorization = "ACS3-HMAC-SHA256 Credential=" .. t.access_key_id
-          .. ",SignedHeaders=host,Signature=00",
-      },
-      body = t.params_in == "query" and "" or sorted_pairs_string(t.params),
-    }
-  end
-  function core.http(opts)
-    calls.http = calls.http + 1
-    calls.http_opts = opts
-    return {
-      request = function(_, r)
-        calls.request = calls.request + 1
-        calls.last_request = r
-        if respond then
-          return respond(r, calls)
-        end
-        return 200, { ["content-type"] = "application/json" }, OK_BODY
-      end,
-      close = function()
-        calls.close = calls.close + 1
-      end,
-    }
-  end
-  return core, calls
-end
-
 local function contains(s, needle)
   return type(s) == "string" and s:find(needle, 1, true) ~= nil
 end
 
 describe("cams (Lua layer)", function()
-  local saved = {}
   local cams, env, core, calls
 
   local function load(respond)
-    for name in pairs(package.loaded) do
-      if name == "cams" or name:sub(1, 5) == "cams." then
-        package.loaded[name] = nil
-      end
-    end
-    core, calls = fake_core(respond)
-    package.loaded["cams.core"] = core
-    cams = require "cams"
+    core, calls = fake_core.new(respond)
+    cams = fresh.load{ ["cams.core"] = core }
     env = {}
     cams._getenv = function(name)
       return env[name]
@@ -154,23 +67,8 @@ describe("cams (Lua layer)", function()
     return expect_invalid(c, err, ...)
   end
 
-  setup(function()
-    for name, mod in pairs(package.loaded) do
-      if name == "cams" or name:sub(1, 5) == "cams." then
-        saved[name] = mod
-      end
-    end
-  end)
-
   teardown(function()
-    for name in pairs(package.loaded) do
-      if name == "cams" or name:sub(1, 5) == "cams." then
-        package.loaded[name] = nil
-      end
-    end
-    for name, mod in pairs(saved) do
-      package.loaded[name] = mod
-    end
+    fresh.restore()
   end)
 
   before_each(function()

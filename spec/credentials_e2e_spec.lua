@@ -329,10 +329,13 @@ describe("credentials end to end", function()
       oidc_env()
       local core = require "cams.core"
       local curl = require "cams.transport.curl"
+      local getenv = function(name) return env[name] end
+      local s = assert(require("cams.config").settings({ sts_endpoint = m.endpoint }, getenv))
       local provider = assert(credentials.new({ sts_endpoint = m.endpoint }, {
-        getenv = function(name) return env[name] end, core = core, user_agent = "spec",
+        getenv = getenv, core = core, user_agent = "spec",
         http = { timeout = 5, connect_timeout = 5, ca_file = m.ca_file, proxy = "" },
         transport = function(settings) return curl.new(core, settings) end,
+        sts_endpoint = s.sts_endpoint, metadata_url = s.metadata_url,
       }))
       local creds = assert(provider:get())
       provider:close()

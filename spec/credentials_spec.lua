@@ -2,6 +2,7 @@
 -- is a table, HOME a temporary directory and the transport a recorder that answers nothing.
 -- Requests against the mock STS and metadata service are in credentials_e2e_spec.lua.
 local credentials = require "cams.credentials"
+local config = require "cams.config"
 local refreshing = require "cams.credentials.refreshing"
 local ini = require "cams.credentials.ini"
 local core = require "cams.core"
@@ -15,13 +16,15 @@ local function contains(s, needle)
   return type(s) == "string" and s:find(needle, 1, true) ~= nil
 end
 
--- A transport that records requests and fails them all (no network in these specs).
+-- A transport that records requests (as tables) and fails them all (no network in these
+-- specs).
 local function recorder()
   local t = { requests = {}, closed = 0 }
   function t.new()
     return {
       request = function(_, req)
-        t.requests[#t.requests + 1] = req
+        t.requests[#t.requests + 1] = { method = req:method(), url = req:url(),
+          headers = req:headers(), body = req:body() }
         return nil, "Transport.Connect", "no network in this spec"
       end,
       close = function() t.closed = t.closed + 1 end,
@@ -33,12 +36,17 @@ end
 describe("cams.credentials", function()
   local home, env, net, saved_now
 
+  -- The provider of a client with these options (the endpoints of STS and of the metadata
+  -- service come from its settings, as for a client).
   local function build(opts)
-    return credentials.new(opts or {}, {
-      getenv = function(name) return env[name] end,
-      core = core, user_agent = "spec", allow_http = false,
-      http = { timeout = 1, connect_timeout = 1 },
-      transport = net.new,
+    opts = opts or {}
+    local getenv = function(name) return env[name] end
+    local s, err = config.settings(opts, getenv)
+    if not s then return nil, err end
+    return credentials.new(opts, {
+      getenv = getenv, core = core, user_agent = "spec",
+      http = { timeout = 1, connect_timeout = 1 }, transport = net.new,
+      sts_endpoint = s.sts_endpoint, metadata_url = s.metadata_url,
     })
   end
 

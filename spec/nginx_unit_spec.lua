@@ -2,6 +2,8 @@
 -- only make sense inside nginx, URL handling of the cosocket transport and the shared-dict
 -- rate limiter, with a stand-in `ngx` global. spec/nginx_spec.lua runs the real thing.
 local shdict = require "cams.ratelimit.shdict"
+local fake_core = require "spec.support.fake_core"
+local fresh = require "spec.support.fresh"
 
 -- A dict with the ngx.shared.DICT methods the limiter uses.
 local function fake_dict()
@@ -29,37 +31,12 @@ local function fake_ngx(phase, shared)
   }
 end
 
--- The real C module, for the pure functions the fake below borrows.
-local real_core = require "cams.core"
-
-local function fake_core()
-  local core = { slept = 0, requests = 0, utf8_valid = real_core.utf8_valid }
-  function core.monotonic() return 0 end
-  function core.sleep(s) core.slept = core.slept + s end
-  function core.random() return 0.5 end
-  function core.sign() return { method = "POST", target = "/", headers = {}, body = "" } end
-  function core.http()
-    return {
-      request = function()
-        core.requests = core.requests + 1
-        return 200, {}, '{"Code":"OK"}'
-      end,
-      close = function() end,
-    }
-  end
-  return core
-end
-
 describe("inside nginx (stand-in ngx)", function()
-  local cams, core, select_transport, ngx_transport
+  local cams, core, calls, select_transport, ngx_transport
 
   before_each(function()
-    for name in pairs(package.loaded) do
-      if name == "cams" or name:sub(1, 5) == "cams." then package.loaded[name] = nil end
-    end
-    core = fake_core()
-    package.loaded["cams.core"] = core
-    cams = require "cams"
+    core, calls = fake_core.new(function() return 200, {}, '{"Code":"OK"}' end)
+    cams = fresh.load{ ["cams.core"] = core }
     select_transport = require "cams.transport.select"
     ngx_transport = require "cams.transport.ngx"
     cams._getenv = function() return nil end
@@ -67,7 +44,10 @@ describe("inside nginx (stand-in ngx)", function()
 
   after_each(function()
     rawset(_G, "ngx", nil)
-    package.loaded["cams.core"] = nil
+  end)
+
+  teardown(function()
+    fresh.restore()
   end)
 
   local function new(opts)
@@ -93,8 +73,8 @@ describe("inside nginx (stand-in ngx)", function()
         assert.equals(0, err.attempts)
         assert.is_false(err.retryable)
       end
-      assert.equals(0, core.slept)
-      assert.equals(0, core.requests)
+      assert.equals(0, calls.slept)
+      assert.equals(0, calls.request)
     end)
   end
 
@@ -102,7 +82,7 @@ describe("inside nginx (stand-in ngx)", function()
     rawset(_G, "ngx", fake_ngx("log"))
     local c = assert(new{ transport = "curl" })
     assert(c:update_qrdl(ARGS))
-    assert.equals(1, core.requests)
+    assert.equals(1, calls.request)
   end)
 
   it("uses cosockets where nginx allows them", function()
@@ -111,7 +91,7 @@ describe("inside nginx (stand-in ngx)", function()
       rawset(_G, "ngx", fake_ngx(phase))
       for _, mode in ipairs{ "auto", "ngx" } do
         local t = select_transport.new(core, {}, mode)
-        assert.equals(ngx_transport.Transport, getmetatable(t:pick()), phase .. " " .. mode)
+        assert.equals(ngx_transport.Transport, getmetatable(t), phase .. " " .. mode)
         assert.is_true(t:ready())
       end
     end
@@ -120,7 +100,7 @@ describe("inside nginx (stand-in ngx)", function()
   it("uses libcurl outside nginx, and refuses 'ngx' there at cams.new", function()
     local t = select_transport.new(core, {}, "auto")
     assert.is_true(t:ready())
-    assert.are_not.equal(ngx_transport.Transport, getmetatable(t:pick()))
+    assert.are_not.equal(ngx_transport.Transport, getmetatable(t))
     local c, err = new{ transport = "ngx" }
     assert.is_nil(c)
     assert.equals("NotSupported", err.code)

@@ -68,7 +68,7 @@ describe("rockspecs", function()
   end)
 
   it("build the core from the Makefile's C sources", function()
-    local srcs = read("Makefile"):match("\nSRCS%s*:=%s*([^\n]+)")
+    local srcs = read("Makefile"):gsub("\\\n", " "):match("\nSRCS%s*:=%s*([^\n]+)")
     local make = {}
     for f in srcs:gmatch("%S+") do make[#make + 1] = f end
     local rock = {}

@@ -23,7 +23,7 @@ describe("signature V3 (ACS3-HMAC-SHA256)", function()
       local t = vectors.v3_input(case.credentials, req, {
         params = case.params, params_in = in_query and "query" or "body",
       })
-      local out = core.sign(t)
+      local out = vectors.sign(t)
       assert.equals(req.body, out.body)
       assert.equals(req.canonicalRequest, out.canonical_request)
       assert.equals(req.stringToSign, out.string_to_sign)
@@ -46,7 +46,7 @@ describe("signature V3 (ACS3-HMAC-SHA256)", function()
     for _, c in ipairs(docs.cases) do
       if c.algorithm == "ACS3-HMAC-SHA256" then case = c end
     end
-    local out = core.sign(vectors.v3_input(case.credentials, case, {
+    local out = vectors.sign(vectors.v3_input(case.credentials, case, {
       params = non_empty(case.query), params_in = "query",
     }))
     assert.equals(case.hashedPayload, out.headers["x-acs-content-sha256"])
@@ -64,7 +64,7 @@ describe("signature V2 (HMAC-SHA1)", function()
     if case.v2 then
       run("matches the official SDK: " .. case.name, function()
         local req, sp = case.v2, case.v2.signedParams
-        local out = core.sign{
+        local out = vectors.sign{
           algorithm = "HMAC-SHA1", method = req.method, path = req.path,
           host = req.headers.host, action = sp.Action, version = sp.Version, format = sp.Format,
           date = sp.Timestamp, nonce = sp.SignatureNonce, params = case.params,
@@ -96,7 +96,7 @@ describe("signature V2 (HMAC-SHA1)", function()
     for k, v in pairs(p) do
       if not system[k] then business[k] = v end
     end
-    local out = core.sign{
+    local out = vectors.sign{
       algorithm = "HMAC-SHA1", method = case.method, path = case.path, host = "ecs.aliyuncs.com",
       action = p.Action, version = p.Version, format = p.Format, date = p.Timestamp,
       nonce = p.SignatureNonce, params = business, params_in = "query",
@@ -114,7 +114,7 @@ describe("own vectors (spec/vectors/cams.json)", function()
     it(case.name, function()
       local c = case.credentials
       local v3 = case.algorithm == "ACS3-HMAC-SHA256"
-      local out = core.sign{
+      local out = vectors.sign{
         algorithm = case.algorithm, method = case.method or "POST", host = case.host,
         action = "UpdatePhoneMessageQrdl", version = "2020-06-06",
         date = case.date, nonce = case.nonce, params = case.params,
@@ -149,29 +149,55 @@ describe("core.sign input checks", function()
     return t
   end
 
-  it("gives the same headers as one string of lines with header_lines = true", function()
+  it("makes a request object: its headers once, as a table and as HTTP/1.1 bytes", function()
     for _, alg in ipairs{ "ACS3-HMAC-SHA256", "HMAC-SHA1" } do
-      local fixed = { algorithm = alg, date = "2026-01-02T03:04:05Z", nonce = "n1",
-        security_token = "tok", headers = { ["x-acs-extra"] = "", ["x-other"] = "v" } }
-      local t = core.sign(with(fixed))
-      fixed.header_lines = true
-      local l = core.sign(with(fixed))
-      assert.is_nil(l.headers)
-      assert.equals(t.body, l.body)
-      assert.equals(t.signature, l.signature)
+      local req = core.sign(with{ algorithm = alg, date = "2026-01-02T03:04:05Z", nonce = "n1",
+        security_token = "tok", headers = { ["x-acs-extra"] = "", ["x-other"] = "v" },
+        endpoint = "https://cams.ap-southeast-1.aliyuncs.com:8443", user_agent = "ua/1" })
+      local headers, body, target = req:headers(), req:body(), req:target()
+      assert.equals("ua/1", headers["user-agent"])
+      assert.equals("", headers["x-acs-extra"])
+      assert.equals("https://cams.ap-southeast-1.aliyuncs.com:8443" .. target, req:url())
+      assert.equals("POST", req:method())
+      local wire = req:http1()
+      local head, rest = wire:match("^(.-\r\n)\r\n(.*)$")
+      assert.equals(body, rest)
       local lines = {}
-      for line in l.header_lines:gmatch("([^%z]*)%z") do lines[#lines + 1] = line end
-      local expected = {}
-      for k, v in pairs(t.headers) do expected[#expected + 1] = v == "" and k .. ";" or k .. ": " .. v end
+      for line in head:gmatch("([^\r\n]*)\r\n") do lines[#lines + 1] = line end
+      assert.equals("POST " .. target .. " HTTP/1.1", table.remove(lines, 1))
+      local expected = { "content-length: " .. #body }
+      for k, v in pairs(headers) do expected[#expected + 1] = k .. ": " .. v end
       table.sort(lines)
       table.sort(expected)
       assert.same(expected, lines)
-      assert.truthy(#t.signature > 0)
+      req:wipe()
+      assert.equals("", req:body())
+      assert.is_nil(req:headers().authorization)
+    end
+  end)
+
+  it("keeps a signed user-agent header instead of adding its own", function()
+    local req = core.sign(with{ headers = { ["user-agent"] = "mine" }, user_agent = "lib" })
+    assert.equals("mine", req:headers()["user-agent"])
+  end)
+
+  it("makes unsigned requests with checked headers, Host from the URL", function()
+    local req = core.request{ method = "PUT", url = "http://100.100.100.200/latest/api/token",
+      headers = { ["x-aliyun-ecs-metadata-token-ttl-seconds"] = "21600" } }
+    assert.equals("PUT /latest/api/token HTTP/1.1\r\n"
+      .. "x-aliyun-ecs-metadata-token-ttl-seconds: 21600\r\nhost: 100.100.100.200\r\n"
+      .. "content-length: 0\r\n\r\n", req:http1())
+    local get = core.request{ url = "https://example.com/a?b=c" }
+    assert.equals("GET /a?b=c HTTP/1.1\r\nhost: example.com\r\n\r\n", get:http1())
+    for _, bad in ipairs{ { url = "https://h/", headers = { ["x"] = "a\nb" } },
+        { url = "https://h/", headers = { ["X"] = "a" } }, { url = "https://h/ x" },
+        { url = "https://h" }, { url = "file:///etc/passwd" }, { url = "https://h/", method = "get" } } do
+      assert.has_error(function() core.request(bad) end)
     end
   end)
 
   it("signs afresh each time: new nonce, current date", function()
-    local a, b = core.sign(with{}), core.sign(with{})
+    local a, b = vectors.sign(with{}), vectors.sign(with{})
     assert.not_equals(a.headers["x-acs-signature-nonce"], b.headers["x-acs-signature-nonce"])
     assert.matches("^%x+$", a.headers["x-acs-signature-nonce"])
     assert.equals(32, #a.headers["x-acs-signature-nonce"])
@@ -181,33 +207,33 @@ describe("core.sign input checks", function()
 
   for _, bad in ipairs{ "tok\r\nX-Evil: 1", "tok\n", "tok\0" } do
     it("refuses CR/LF/NUL in a security token: " .. ("%q"):format(bad), function()
-      assert.has_error(function() core.sign(with{ security_token = bad }) end)
+      assert.has_error(function() vectors.sign(with{ security_token = bad }) end)
     end)
   end
 
   it("refuses CR/LF in an extra header value and bad header names", function()
-    assert.has_error(function() core.sign(with{ headers = { ["x-acs-foo"] = "a\r\nb" } }) end)
-    assert.has_error(function() core.sign(with{ headers = { ["X-Upper"] = "a" } }) end)
+    assert.has_error(function() vectors.sign(with{ headers = { ["x-acs-foo"] = "a\r\nb" } }) end)
+    assert.has_error(function() vectors.sign(with{ headers = { ["X-Upper"] = "a" } }) end)
   end)
 
   it("refuses a header that repeats one the signer sets", function()
-    assert.has_error(function() core.sign(with{ headers = { ["x-acs-date"] = "x" } }) end)
+    assert.has_error(function() vectors.sign(with{ headers = { ["x-acs-date"] = "x" } }) end)
   end)
 
   it("refuses business parameters that collide with V2 system parameters", function()
     assert.has_error(function()
-      core.sign(with{ algorithm = "HMAC-SHA1", params = { Signature = "x" } })
+      vectors.sign(with{ algorithm = "HMAC-SHA1", params = { Signature = "x" } })
     end)
   end)
 
   it("refuses non-string parameter values and missing fields", function()
-    assert.has_error(function() core.sign(with{ params = { PhoneNumber = 1 } }) end)
-    assert.has_error(function() core.sign(with{ access_key_secret = false }) end)
-    assert.has_error(function() core.sign(with{ algorithm = "MD5" }) end)
+    assert.has_error(function() vectors.sign(with{ params = { PhoneNumber = 1 } }) end)
+    assert.has_error(function() vectors.sign(with{ access_key_secret = false }) end)
+    assert.has_error(function() vectors.sign(with{ algorithm = "MD5" }) end)
   end)
 
   it("signs extra x-acs-* headers but not others", function()
-    local out = core.sign(with{ headers = { ["x-acs-extra"] = "  v  ", ["user-agent"] = "ua" }, trace = true })
+    local out = vectors.sign(with{ headers = { ["x-acs-extra"] = "  v  ", ["user-agent"] = "ua" }, trace = true })
     assert.matches("x%-acs%-extra;", out.signed_headers)
     assert.not_matches("user%-agent", out.signed_headers)
     assert.equals("v", out.headers["x-acs-extra"])
@@ -215,7 +241,7 @@ describe("core.sign input checks", function()
   end)
 
   it("does not put the secret in its result", function()
-    local out = core.sign(with{ access_key_secret = "TopSecretValue", trace = true })
+    local out = vectors.sign(with{ access_key_secret = "TopSecretValue", trace = true })
     for _, v in pairs(out) do
       if type(v) == "string" then assert.is_nil(v:find("TopSecretValue", 1, true)) end
     end

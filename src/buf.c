@@ -9,6 +9,7 @@ void cams_buf_init(cams_buf *b) {
   b->data = NULL;
   b->len = 0;
   b->cap = 0;
+  b->high = 0;
   b->failed = 0;
 }
 
@@ -18,8 +19,9 @@ void cams_buf_free(cams_buf *b) {
 }
 
 void cams_buf_wipe(cams_buf *b) {
-  if (b->data) OPENSSL_cleanse(b->data, b->cap);
   cams_buf_reset(b);
+  if (b->data) OPENSSL_cleanse(b->data, b->high < b->cap ? b->high + 1 : b->cap);
+  b->high = 0;
 }
 
 void cams_buf_free_secret(cams_buf *b) {
@@ -28,6 +30,7 @@ void cams_buf_free_secret(cams_buf *b) {
 }
 
 void cams_buf_reset(cams_buf *b) {
+  if (b->len > b->high) b->high = b->len;
   b->len = 0;
   b->failed = 0;
   if (b->data) b->data[0] = '\0';

@@ -8,6 +8,7 @@ typedef struct {
   char *data;   /* always NUL-terminated once anything was appended */
   size_t len;
   size_t cap;
+  size_t high;  /* the longest contents since the last wipe: what a wipe must cover */
   int failed;   /* set when an allocation failed; later appends are no-ops */
 } cams_buf;
 
@@ -16,7 +17,8 @@ void cams_buf_free(cams_buf *b);
 /* Wipes the contents before freeing: for buffers that held key material. */
 void cams_buf_free_secret(cams_buf *b);
 void cams_buf_reset(cams_buf *b);
-/* Overwrites the whole allocation with zeros and empties the buffer (keeps the memory). */
+/* Overwrites every byte written since the last wipe with zeros and empties the buffer
+   (keeps the memory). */
 void cams_buf_wipe(cams_buf *b);
 int cams_buf_reserve(cams_buf *b, size_t extra);
 void cams_buf_add(cams_buf *b, const char *s, size_t n);

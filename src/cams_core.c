@@ -16,10 +16,12 @@
 #include "encode.h"
 #include "http.h"
 #include "qr.h"
+#include "request.h"
 #include "sign.h"
 
 #define HTTP_MT "cams.core.http"
 #define SIGNER_MT "cams.core.signer"
+#define REQUEST_MT "cams.core.request"
 #define QR_MT "cams.core.qr"
 #define USER_AGENT "lua-cams"
 #define MAX_EXTRA_HEADERS 32
@@ -46,17 +48,6 @@ static const char *req_string(lua_State *L, int t, const char *field) {
   const char *s = opt_string(L, t, field, NULL);
   if (!s) luaL_error(L, "field '%s' is required", field);
   return s;
-}
-
-static double opt_number(lua_State *L, int t, const char *field, double def) {
-  double v = def;
-  lua_getfield(L, t, field);
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "field '%s' must be a number", field);
-    v = lua_tonumber(L, -1);
-  }
-  lua_pop(L, 1);
-  return v;
 }
 
 static int opt_boolean(lua_State *L, int t, const char *field) {
@@ -119,15 +110,6 @@ static void push_pairs(lua_State *L, const cams_buf *b, size_t n) {
   }
 }
 
-/* Appends one request header line as libcurl takes it, ended by a NUL: "name: value", or
-   "name;" for an empty value (libcurl would drop "name:"). */
-static void add_header_line(cams_buf *b, const char *k, size_t kl, const char *v, size_t vl) {
-  cams_buf_add(b, k, kl);
-  cams_buf_add(b, vl ? ": " : ";", vl ? 2 : 1);
-  cams_buf_add(b, v, vl);
-  cams_buf_addc(b, '\0');
-}
-
 /* A table with only the named header of "name\0value\0" pairs (empty when absent). */
 static void push_header(lua_State *L, const cams_buf *b, size_t n, const char *name) {
   const char *p = cams_buf_str(b);
@@ -143,24 +125,144 @@ static void push_header(lua_State *L, const cams_buf *b, size_t n, const char *n
   }
 }
 
-static void set_buf(lua_State *L, const char *field, const cams_buf *b) {
-  lua_pushlstring(L, cams_buf_str(b), b->len);
-  lua_setfield(L, -2, field);
+/* ---- request objects: what core.sign and core.request make, what transports send ----- */
+
+/* The trace of a signature (canonical strings), kept only when core.sign was asked for it:
+   the signature test vectors compare them. */
+typedef struct {
+  cams_request req;
+  cams_buf trace; /* "canonical\0string_to_sign\0signed_headers\0signature\0" or empty */
+} request_object;
+
+static request_object *new_request(lua_State *L) {
+  request_object *o = lua_newuserdata(L, sizeof *o);
+  cams_request_init(&o->req);
+  cams_buf_init(&o->trace);
+  luaL_getmetatable(L, REQUEST_MT);
+  lua_setmetatable(L, -2);
+  return o;
+}
+
+static request_object *check_request(lua_State *L, int i) {
+  return luaL_checkudata(L, i, REQUEST_MT);
+}
+
+static int l_request_gc(lua_State *L) {
+  request_object *o = check_request(L, 1);
+  cams_request_free(&o->req);
+  cams_buf_free_secret(&o->trace);
+  return 0;
+}
+
+static int l_request_wipe(lua_State *L) {
+  request_object *o = check_request(L, 1);
+  cams_request_wipe(&o->req);
+  cams_buf_wipe(&o->trace);
+  return 0;
+}
+
+static int l_request_method(lua_State *L) {
+  lua_pushstring(L, check_request(L, 1)->req.method);
+  return 1;
+}
+
+static int l_request_url(lua_State *L) {
+  const cams_request *r = &check_request(L, 1)->req;
+  lua_pushlstring(L, cams_buf_str(&r->data), r->url_len);
+  return 1;
+}
+
+static int l_request_target(lua_State *L) {
+  const cams_request *r = &check_request(L, 1)->req;
+  lua_pushlstring(L, cams_buf_str(&r->data) + r->target_off, r->url_len - r->target_off);
+  return 1;
+}
+
+static int l_request_body(lua_State *L) {
+  const cams_request *r = &check_request(L, 1)->req;
+  lua_pushlstring(L, cams_buf_str(&r->data) + r->body_off, r->body_len);
+  return 1;
+}
+
+/* The headers as a table (name -> value), for traces and dry runs. */
+static int l_request_headers(lua_State *L) {
+  const cams_request *r = &check_request(L, 1)->req;
+  const char *lines[CAMS_REQUEST_MAX_LINES];
+  size_t i, n = cams_request_lines(r, lines, CAMS_REQUEST_MAX_LINES);
+  lua_createtable(L, 0, (int)n);
+  for (i = 0; i < n; i++) {
+    size_t kl = strcspn(lines[i], ":;"), len = strlen(lines[i]);
+    lua_pushlstring(L, lines[i], kl);
+    if (kl + 2 <= len)
+      lua_pushlstring(L, lines[i] + kl + 2, len - kl - 2);
+    else
+      lua_pushliteral(L, "");
+    lua_rawset(L, -3);
+  }
+  return 1;
+}
+
+/* The whole request as HTTP/1.1 bytes, for the cosocket transport. */
+static int l_request_http1(lua_State *L) {
+  const cams_request *r = &check_request(L, 1)->req;
+  cams_buf b;
+  cams_buf_init(&b);
+  cams_request_http1(r, &b);
+  if (b.failed) {
+    cams_buf_free_secret(&b);
+    return luaL_error(L, "out of memory");
+  }
+  lua_pushlstring(L, cams_buf_str(&b), b.len);
+  cams_buf_free_secret(&b);
+  return 1;
+}
+
+static int l_request_trace(lua_State *L) {
+  request_object *o = check_request(L, 1);
+  const char *p = cams_buf_str(&o->trace);
+  static const char *const names[] = {"canonical", "string_to_sign", "signed_headers",
+                                      "signature"};
+  size_t i;
+  if (!o->trace.len) return 0;
+  lua_createtable(L, 0, 4);
+  for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+    size_t n = strlen(p);
+    lua_pushlstring(L, p, n);
+    lua_setfield(L, -2, names[i]);
+    p += n + 1;
+  }
+  return 1;
+}
+
+static int l_request_tostring(lua_State *L) {
+  const cams_request *r = &check_request(L, 1)->req;
+  lua_pushfstring(L, "cams.core.request (%s)", r->method);
+  return 1;
 }
 
 /* ---- core.sign -------------------------------------------------------------------- */
 
-/* One signer per Lua state, kept as an upvalue so its buffers are reused. */
+/* One signer per Lua state, kept as an upvalue so that its buffers and OpenSSL contexts are
+   reused; each signature is copied out into a request object. */
 typedef struct {
   cams_signed out;
-  cams_buf lines; /* the header_lines form of out's headers */
 } signer;
 
 static int signer_gc(lua_State *L) {
   signer *s = luaL_checkudata(L, 1, SIGNER_MT);
   cams_signed_free(&s->out);
-  cams_buf_free(&s->lines);
   return 0;
+}
+
+static void keep_trace(cams_buf *trace, const cams_signed *s) {
+  const cams_buf *parts[4];
+  size_t i;
+  parts[0] = &s->canonical, parts[1] = &s->string_to_sign, parts[2] = &s->signed_headers;
+  parts[3] = &s->signature;
+  for (i = 0; i < 4; i++) {
+    cams_buf_add(trace, cams_buf_str(parts[i]), parts[i]->len);
+    cams_buf_addc(trace, '\0');
+  }
 }
 
 static int l_sign(lua_State *L) {
@@ -168,8 +270,10 @@ static int l_sign(lua_State *L) {
   cams_kv params[16], headers[8];
   signer *sg = lua_touserdata(L, lua_upvalueindex(1));
   cams_signed *out = &sg->out;
-  const char *alg, *where, *err;
-  int trace, lines;
+  const char *alg, *where, *err, *endpoint, *user_agent;
+  char origin[300];
+  request_object *o;
+  int trace;
 
   luaL_checktype(L, 1, LUA_TTABLE);
   memset(&in, 0, sizeof in);
@@ -191,57 +295,58 @@ static int l_sign(lua_State *L) {
   in.format = opt_string(L, 1, "format", NULL);
   in.date = opt_string(L, 1, "date", NULL);
   in.nonce = opt_string(L, 1, "nonce", NULL);
+  endpoint = opt_string(L, 1, "endpoint", NULL);
+  user_agent = opt_string(L, 1, "user_agent", NULL);
   where = opt_string(L, 1, "params_in", "body");
   if (strcmp(where, "query") == 0)
     in.params_in_query = 1;
   else if (strcmp(where, "body") != 0)
     return luaL_error(L, "params_in must be 'body' or 'query'");
   trace = opt_boolean(L, 1, "trace");
-  lines = opt_boolean(L, 1, "header_lines");
   in.params = read_pairs(L, 1, "params", params, sizeof params / sizeof params[0], &in.nparams);
   in.headers = read_pairs(L, 1, "headers", headers, sizeof headers / sizeof headers[0],
                           &in.nheaders);
   if (in.nheaders > MAX_EXTRA_HEADERS) return luaL_error(L, "too many extra headers");
+  if (!endpoint) { /* the test vectors give only the host */
+    if (snprintf(origin, sizeof origin, "https://%s", in.host) >= (int)sizeof origin)
+      return luaL_error(L, "host too long");
+    endpoint = origin;
+  }
 
+  o = new_request(L);
   err = cams_sign(&in, out);
-  if (err) {
-    cams_signed_wipe(out);
-    return luaL_error(L, "cannot sign the request: %s", err);
-  }
-
-  lua_createtable(L, 0, trace ? 9 : 5);
-  lua_pushstring(L, in.method);
-  lua_setfield(L, -2, "method");
-  set_buf(L, "target", &out->target);
-  if (lines) {
-    /* the form cams.core.http takes as is: one string instead of a table of strings */
-    const char *p = cams_buf_str(&out->headers);
-    size_t i;
-    cams_buf_reset(&sg->lines);
-    for (i = 0; i < out->nheaders; i++) {
-      size_t kl = strlen(p), vl = strlen(p + kl + 1);
-      add_header_line(&sg->lines, p, kl, p + kl + 1, vl);
-      p += kl + vl + 2;
-    }
-    if (sg->lines.failed) {
-      cams_signed_wipe(out);
-      cams_buf_wipe(&sg->lines);
-      return luaL_error(L, "cannot sign the request: out of memory");
-    }
-    set_buf(L, "header_lines", &sg->lines);
-    cams_buf_wipe(&sg->lines); /* Authorization and security-token lines */
-  } else {
-    push_pairs(L, &out->headers, out->nheaders);
-    lua_setfield(L, -2, "headers");
-  }
-  set_buf(L, "body", &out->body);
-  set_buf(L, "signature", &out->signature);
-  if (trace) {
-    set_buf(L, in.alg == CAMS_SIG_V3 ? "canonical_request" : "canonical_query", &out->canonical);
-    set_buf(L, "string_to_sign", &out->string_to_sign);
-    if (in.alg == CAMS_SIG_V3) set_buf(L, "signed_headers", &out->signed_headers);
+  if (!err) err = cams_request_from_signed(&o->req, in.method, endpoint, out, user_agent);
+  if (!err && trace) {
+    keep_trace(&o->trace, out);
+    if (o->trace.failed) err = "out of memory";
   }
   cams_signed_wipe(out);
+  if (err) {
+    cams_request_wipe(&o->req);
+    return luaL_error(L, "cannot sign the request: %s", err);
+  }
+  return 1;
+}
+
+/* ---- core.request: an unsigned request ------------------------------------------- */
+
+static int l_request(lua_State *L) {
+  cams_kv room[8], *headers;
+  size_t nheaders, body_len = 0;
+  const char *method, *url, *body, *user_agent, *err;
+  request_object *o;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  method = opt_string(L, 1, "method", "GET");
+  url = req_string(L, 1, "url");
+  user_agent = opt_string(L, 1, "user_agent", NULL);
+  headers = read_pairs(L, 1, "headers", room, sizeof room / sizeof room[0], &nheaders);
+  lua_getfield(L, 1, "body"); /* left on the stack: anchors the body */
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+    return luaL_error(L, "field 'body' must be a string");
+  body = lua_isnil(L, -1) ? "" : lua_tolstring(L, -1, &body_len);
+  o = new_request(L);
+  err = cams_request_plain(&o->req, method, url, headers, nheaders, body, body_len, user_agent);
+  if (err) return luaL_error(L, "invalid request: %s", err);
   return 1;
 }
 
@@ -250,7 +355,6 @@ static int l_sign(lua_State *L) {
 typedef struct {
   cams_http *http;
   cams_http_response resp;
-  cams_buf lines; /* request header lines, reused from one request to the next */
 } http_handle;
 
 static http_handle *check_handle(lua_State *L) {
@@ -259,20 +363,23 @@ static http_handle *check_handle(lua_State *L) {
   return h;
 }
 
+static double req_seconds(lua_State *L, int t, const char *field) {
+  double v;
+  lua_getfield(L, t, field);
+  if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "field '%s' must be a number", field);
+  v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  if (!(v > 0 && v < 86400)) luaL_error(L, "field '%s' must be seconds in (0, 86400)", field);
+  return v;
+}
+
 static int l_http_new(lua_State *L) {
   cams_http_opts o;
   http_handle *h;
-  double connect_timeout, timeout;
-  if (lua_isnoneornil(L, 1))
-    lua_newtable(L);
-  else
-    luaL_checktype(L, 1, LUA_TTABLE);
-  connect_timeout = opt_number(L, 1, "connect_timeout", 5);
-  timeout = opt_number(L, 1, "timeout", 10);
-  if (!(connect_timeout > 0 && connect_timeout < 86400) || !(timeout > 0 && timeout < 86400))
-    return luaL_error(L, "timeouts must be positive numbers of seconds");
-  o.connect_timeout_ms = (long)(connect_timeout * 1000 + 0.5);
-  o.timeout_ms = (long)(timeout * 1000 + 0.5);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  /* milliseconds, rounded up: 0 would mean "no limit" to libcurl */
+  o.connect_timeout_ms = (long)(req_seconds(L, 1, "connect_timeout") * 1000) + 1;
+  o.timeout_ms = (long)(req_seconds(L, 1, "timeout") * 1000) + 1;
   o.ca_file = opt_string(L, 1, "ca_file", NULL);
   o.user_agent = opt_string(L, 1, "user_agent", USER_AGENT " " LIBCURL_VERSION);
   o.proxy = opt_string(L, 1, "proxy", NULL);
@@ -281,7 +388,6 @@ static int l_http_new(lua_State *L) {
   h = lua_newuserdata(L, sizeof *h);
   h->http = NULL;
   cams_http_response_init(&h->resp);
-  cams_buf_init(&h->lines);
   luaL_getmetatable(L, HTTP_MT);
   lua_setmetatable(L, -2);
   h->http = cams_http_new(&o);
@@ -289,96 +395,32 @@ static int l_http_new(lua_State *L) {
   return 1;
 }
 
-static int header_token_ok(const char *s, size_t n) {
-  size_t i;
-  if (!n) return 0;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c <= ' ' || c >= 127 || c == ':') return 0;
-  }
-  return 1;
-}
-
+/* handle:request(req, timeout, all_headers): one exchange of a request object; the status,
+   the response headers (only x-acs-request-id unless all_headers) and the body, or nil, an
+   error code and a message. The request is wiped once sent: it is used once. */
 static int l_http_request(lua_State *L) {
   http_handle *h = check_handle(L);
+  request_object *o = check_request(L, 2);
+  cams_request *r = &o->req;
+  double timeout = luaL_optnumber(L, 3, 0);
+  int all = lua_toboolean(L, 4);
   cams_http_request req;
-  cams_buf *lines = &h->lines;
-  const char *code = NULL, *line_ptrs[MAX_EXTRA_HEADERS * 2], *p, *only;
+  const char *code = NULL, *lines[CAMS_REQUEST_MAX_LINES];
   char message[CURL_ERROR_SIZE + 64];
-  double timeout;
-  size_t nh = 0, i;
   int ok;
 
-  luaL_checktype(L, 2, LUA_TTABLE);
-  req.method = opt_string(L, 2, "method", "POST");
-  req.url = req_string(L, 2, "url");
-  req.body = NULL;
-  req.body_len = 0;
-  timeout = opt_number(L, 2, "timeout", 0);
+  if (!r->url_len) return luaL_error(L, "the request was already sent");
   if (timeout > 86400) timeout = 86400;
+  req.method = r->method;
+  req.url = cams_buf_str(&r->data);
+  req.headers = lines;
+  req.nheaders = cams_request_lines(r, lines, CAMS_REQUEST_MAX_LINES);
+  req.body = cams_buf_str(&r->data) + r->body_off;
+  req.body_len = r->body_len;
   req.timeout_ms = timeout > 0 ? (long)(timeout * 1000) + 1 : 0; /* never 0 = "no limit" */
-  only = opt_string(L, 2, "response_header", NULL);
-  lua_getfield(L, 2, "body"); /* left on the stack: anchors the body during the exchange */
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "field 'body' must be a string");
-    req.body = lua_tolstring(L, -1, &req.body_len);
-  }
-
-  /* "Name: value" lines, checked one by one; nothing is sent unless all pass. The buffer
-     belongs to the handle, so an error raised half way leaks nothing. First the lines of
-     header_lines (as core.sign makes them with header_lines = true), then the headers table. */
-  cams_buf_reset(lines);
-  lua_getfield(L, 2, "header_lines");
-  if (!lua_isnil(L, -1)) {
-    size_t n, kl, len;
-    const char *s, *end;
-    if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "field 'header_lines' must be a string");
-    s = lua_tolstring(L, -1, &n);
-    if (n && s[n - 1] != '\0') return luaL_error(L, "header_lines must end with a NUL");
-    for (end = s + n; s < end; s += len + 1) {
-      len = strlen(s);
-      kl = strcspn(s, ":;");
-      if (!header_token_ok(s, kl) || kl == len || strpbrk(s, "\r\n"))
-        return luaL_error(L, "invalid line in header_lines");
-      if (nh++ == sizeof line_ptrs / sizeof line_ptrs[0]) return luaL_error(L, "too many headers");
-      cams_buf_add(lines, s, len + 1);
-    }
-  }
-  lua_pop(L, 1);
-  lua_getfield(L, 2, "headers");
-  if (!lua_isnil(L, -1)) {
-    luaL_checktype(L, -1, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      size_t kl, vl;
-      const char *k, *v;
-      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-        return luaL_error(L, "headers must map strings to strings");
-      k = lua_tolstring(L, -2, &kl);
-      v = lua_tolstring(L, -1, &vl);
-      if (!header_token_ok(k, kl)) return luaL_error(L, "invalid header name");
-      if (strlen(v) != vl || strpbrk(v, "\r\n"))
-        return luaL_error(L, "CR, LF or NUL in the value of header '%s'", k);
-      if (nh++ == sizeof line_ptrs / sizeof line_ptrs[0]) return luaL_error(L, "too many headers");
-      add_header_line(lines, k, kl, v, vl);
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
-  /* The lines follow each other, each ended by its NUL (checked above to be the only one). */
-  for (i = 0, p = cams_buf_str(lines); i < nh && !lines->failed; i++, p += strlen(p) + 1)
-    line_ptrs[i] = p;
-  req.headers = line_ptrs;
-  req.nheaders = nh;
-
-  if (lines->failed) {
-    code = "Transport.Error";
-    strcpy(message, "out of memory");
-    ok = 0;
-  } else {
-    ok = cams_http_perform(h->http, &req, &h->resp, &code, message, sizeof message);
-  }
-  cams_buf_wipe(lines); /* Authorization and security-token lines */
+  ok = cams_http_perform(h->http, &req, &h->resp, &code, message, sizeof message);
+  cams_request_wipe(r); /* Authorization and security-token lines; never sent twice */
+  cams_buf_wipe(&o->trace);
   if (!ok) {
     lua_pushnil(L);
     lua_pushstring(L, code);
@@ -386,10 +428,10 @@ static int l_http_request(lua_State *L) {
     return 3;
   }
   lua_pushinteger(L, (lua_Integer)h->resp.status);
-  if (only) /* one header asked for: the others are not turned into Lua strings */
-    push_header(L, &h->resp.headers, h->resp.nheaders, only);
-  else
+  if (all)
     push_pairs(L, &h->resp.headers, h->resp.nheaders);
+  else /* the others are not turned into Lua strings */
+    push_header(L, &h->resp.headers, h->resp.nheaders, "x-acs-request-id");
   lua_pushlstring(L, cams_buf_str(&h->resp.body), h->resp.body.len);
   return 3;
 }
@@ -399,7 +441,6 @@ static int l_http_close(lua_State *L) {
   cams_http_free(h->http);
   h->http = NULL;
   cams_http_response_free(&h->resp);
-  cams_buf_free(&h->lines);
   return 0;
 }
 
@@ -543,6 +584,48 @@ static int l_utf8_valid(lua_State *L) {
   return 1;
 }
 
+/* core.check_texts(params, multiline): the checks every parameter value passes before it is
+   signed, in one call: no NUL, valid UTF-8, no CR or LF unless its name is a key of the
+   table `multiline` (or multiline is true). Nothing, or the failing name (the first in
+   byte order, when several fail) and what is wrong with it. */
+static int l_check_texts(lua_State *L) {
+  const char *bad = NULL, *why = NULL;
+  size_t bad_len = 0;
+  int all_multiline;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  all_multiline = lua_isboolean(L, 2) && lua_toboolean(L, 2);
+  if (!all_multiline) luaL_checktype(L, 2, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    size_t kl, vl;
+    const char *k, *v, *problem = NULL;
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      return luaL_error(L, "parameters must map strings to strings");
+    k = lua_tolstring(L, -2, &kl);
+    v = lua_tolstring(L, -1, &vl);
+    if (memchr(v, '\0', vl)) {
+      problem = "must not contain NUL bytes";
+    } else if (!cams_utf8_valid(v, vl)) {
+      problem = "is not valid UTF-8";
+    } else if (memchr(v, '\r', vl) || memchr(v, '\n', vl)) {
+      int allowed = all_multiline;
+      if (!allowed) {
+        lua_pushvalue(L, -2);
+        lua_rawget(L, 2);
+        allowed = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+      }
+      if (!allowed) problem = "must not contain line breaks (CR or LF)";
+    }
+    if (problem && (!bad || strcmp(k, bad) < 0)) bad = k, bad_len = kl, why = problem;
+    lua_pop(L, 1);
+  }
+  if (!bad) return 0;
+  lua_pushlstring(L, bad, bad_len);
+  lua_pushstring(L, why);
+  return 2;
+}
+
 static int l_timestamp(lua_State *L) {
   char buf[CAMS_TIMESTAMP_LEN + 1];
   if (!cams_timestamp(buf)) return luaL_error(L, "cannot read the clock");
@@ -592,6 +675,11 @@ static int l_file_mode(lua_State *L) {
 static const luaL_Reg http_methods[] = {
     {"request", l_http_request}, {"close", l_http_close}, {NULL, NULL}};
 
+static const luaL_Reg request_methods[] = {
+    {"method", l_request_method}, {"url", l_request_url},       {"target", l_request_target},
+    {"body", l_request_body},     {"headers", l_request_headers}, {"http1", l_request_http1},
+    {"trace", l_request_trace},   {"wipe", l_request_wipe},     {NULL, NULL}};
+
 static const luaL_Reg qr_methods[] = {{"modules", l_qr_modules},
                                       {"svg", l_qr_svg},
                                       {"png", l_qr_png},
@@ -599,9 +687,11 @@ static const luaL_Reg qr_methods[] = {{"modules", l_qr_modules},
                                       {NULL, NULL}};
 
 static const luaL_Reg functions[] = {{"http", l_http_new},
+                                     {"request", l_request},
                                      {"qr_encode", l_qr_encode},
                                      {"percent_encode", l_percent_encode},
                                      {"utf8_valid", l_utf8_valid},
+                                     {"check_texts", l_check_texts},
                                      {"timestamp", l_timestamp},
                                      {"nonce", l_nonce},
                                      {"random", l_random},
@@ -628,6 +718,16 @@ int luaopen_cams_core(lua_State *L) {
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
 
+  luaL_newmetatable(L, REQUEST_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, request_methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_request_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, l_request_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+
   luaL_newmetatable(L, QR_MT);
   lua_newtable(L);
   luaL_setfuncs(L, qr_methods, 0);
@@ -640,7 +740,6 @@ int luaopen_cams_core(lua_State *L) {
 
   sg = lua_newuserdata(L, sizeof *sg);
   cams_signed_init(&sg->out);
-  cams_buf_init(&sg->lines);
   luaL_newmetatable(L, SIGNER_MT);
   lua_pushcfunction(L, signer_gc);
   lua_setfield(L, -2, "__gc");

@@ -225,9 +225,7 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
   resp->status = 0;
   h->errbuf[0] = '\0';
 
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                   req->timeout_ms > 0 && req->timeout_ms < h->timeout_ms ? req->timeout_ms
-                                                                          : h->timeout_ms);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms);
   if (strcmp(cams_buf_str(&h->url), req->url) != 0) {
     cams_buf_reset(&h->url);
     cams_buf_adds(&h->url, req->url);

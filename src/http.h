@@ -24,7 +24,8 @@ typedef struct {
   size_t nheaders;
   const char *body;
   size_t body_len;
-  long timeout_ms; /* 0: the handle's timeout; less when a deadline is near */
+  long timeout_ms; /* 0: the handle's timeout; else this one (a call's own, or what is left
+                      before its deadline) */
 } cams_http_request;
 
 typedef struct {

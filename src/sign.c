@@ -154,13 +154,15 @@ void cams_signed_init(cams_signed *s) {
 }
 
 void cams_signed_wipe(cams_signed *s) {
+  /* the buffers that can hold the security token or the Authorization value (a V2 query,
+     and the canonical strings built from it, carry the token) */
   cams_buf_wipe(&s->target);
   cams_buf_wipe(&s->headers);
-  cams_buf_wipe(&s->body);
   cams_buf_wipe(&s->canonical);
   cams_buf_wipe(&s->string_to_sign);
-  cams_buf_wipe(&s->signature);
-  cams_buf_wipe(&s->signed_headers);
+  cams_buf_reset(&s->body);
+  cams_buf_reset(&s->signature);
+  cams_buf_reset(&s->signed_headers);
   s->nheaders = 0;
 }
 

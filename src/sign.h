@@ -54,7 +54,8 @@ typedef struct {
 
 void cams_signed_init(cams_signed *s);
 /* The outputs carry the security token (a signed header, and a V2 query parameter) and the
-   Authorization value: wipe them once they have been copied out. free wipes too. */
+   Authorization value: wipe them once they have been copied out (the buffers that can hold
+   them are wiped, the others emptied). free wipes too. */
 void cams_signed_wipe(cams_signed *s);
 void cams_signed_free(cams_signed *s);
 

@@ -15,7 +15,6 @@
 -- yields credentials is kept. Nothing here puts a secret into a message.
 
 local errors = require "cams.errors"
-local endpoint = require "cams.endpoint"
 local chain = require "cams.credentials.chain"
 local files = require "cams.credentials.files"
 local static = require "cams.credentials.static"
@@ -25,7 +24,6 @@ local oidc = require "cams.credentials.oidc"
 local cli_profile = require "cams.credentials.cli_profile"
 local profile_file = require "cams.credentials.profile_file"
 local ecs_ram_role = require "cams.credentials.ecs_ram_role"
-local sts = require "cams.credentials.sts"
 
 local M = {}
 
@@ -50,7 +48,7 @@ M.sleep = ngx and ngx.sleep and function(seconds)
 end or nil
 
 local function fail(message)
-  return nil, errors.new{ code = "InvalidParameter", message = message }
+  return nil, errors.invalid(message)
 end
 
 --- Check one credential value; returns an error message or nil.
@@ -106,35 +104,6 @@ function M.logger(debug)
     end
   end
   return function() end
-end
-
--- Endpoints of STS and of the metadata service (options, else environment).
-local function endpoints(ctx, opts, allow_http)
-  local v, from = opts.sts_endpoint, "sts_endpoint"
-  if v == nil then
-    v, from = ctx.env(sts.ENV_ENDPOINT), sts.ENV_ENDPOINT
-  end
-  if v then
-    local parsed, msg = endpoint.parse(v, allow_http)
-    if not parsed then
-      return fail(from .. " " .. msg)
-    end
-    ctx.sts_endpoint = parsed
-  end
-  v, from = opts.metadata_endpoint, "metadata_endpoint"
-  if v == nil then
-    v, from = ctx.env(ecs_ram_role.ENV_ENDPOINT), ecs_ram_role.ENV_ENDPOINT
-  end
-  v = v or ecs_ram_role.DEFAULT_ENDPOINT
-  if not v:find("://", 1, true) then
-    v = "http://" .. v -- the metadata service speaks plain HTTP
-  end
-  local parsed, msg = endpoint.parse(v, true)
-  if not parsed then
-    return fail(from .. " " .. msg)
-  end
-  ctx.metadata_url = parsed.url
-  return true
 end
 
 -- Shared state of the sources of one client.
@@ -230,18 +199,16 @@ local SOURCES = {
 }
 
 --- Build the credential provider of a client.
--- `opts`: the options of cams.new (already type-checked). `s`: getenv,
--- core, user_agent, allow_http, transport(settings) -> transport, http
--- (connect_timeout, timeout, ca_file, proxy, no_proxy of the client).
+-- `opts`: the options of cams.new (already type-checked). `s`: getenv, core, user_agent,
+-- transport(settings) -> transport, http (connect_timeout, timeout, ca_file, proxy,
+-- no_proxy of the client), sts_endpoint (parsed, or nil) and metadata_url.
 -- Returns the provider (:get(), :peek(), :close(), .region(), .source), or
 -- nil, err: InvalidParameter for bad options, MissingCredentials when no
 -- source applies (no network is touched).
 function M.new(opts, s)
   local ctx = context(opts, s)
-  local ok, err = endpoints(ctx, opts, s.allow_http)
-  if not ok then
-    return nil, err
-  end
+  ctx.sts_endpoint, ctx.metadata_url = s.sts_endpoint, s.metadata_url
+  local err
   local entries = {}
   local entry
   entry, err = from_options(ctx, opts)

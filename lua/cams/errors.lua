@@ -99,7 +99,8 @@ function M.new(fields)
   return setmetatable(e, Error)
 end
 
-local function str(v)
+-- A field of a decoded body when it is a string.
+local function string_or_nil(v)
   if type(v) == "string" then
     return v
   end
@@ -133,14 +134,14 @@ end
 function M.from_response(action, status, body, raw, headers)
   local code, message, request_id, detail, recommend
   if type(body) == "table" then
-    code = str(body.Code)
-    message = str(body.Message)
-    request_id = str(body.RequestId)
-    detail = str(body.AccessDeniedDetail)
-    recommend = str(body.Recommend)
+    code = string_or_nil(body.Code)
+    message = string_or_nil(body.Message)
+    request_id = string_or_nil(body.RequestId)
+    detail = string_or_nil(body.AccessDeniedDetail)
+    recommend = string_or_nil(body.Recommend)
   end
   if not request_id and type(headers) == "table" then
-    request_id = str(headers["x-acs-request-id"])
+    request_id = string_or_nil(headers["x-acs-request-id"])
   end
   if code == "OK" then -- "OK" with a failing HTTP status: report the status
     code = nil
@@ -177,6 +178,48 @@ function M.from_transport(action, code, message)
   }
 end
 
-M.mt = Error
+---------------------------------------------------------------------------
+-- Named errors raised before or instead of a request (attempts = 0 unless stated)
+
+--- A bad argument or option, found before anything was sent.
+function M.invalid(message, action)
+  return M.new{ code = "InvalidParameter", message = message, action = action,
+    retryable = false }
+end
+
+--- An option value or a place this build cannot serve.
+function M.not_supported(message, action)
+  return M.new{ code = "NotSupported", message = message, action = action, retryable = false }
+end
+
+--- No rate-limit slot came free before the deadline.
+function M.deadline_exceeded(message, action)
+  return M.new{ code = "DeadlineExceeded", message = message, action = action,
+    retryable = false }
+end
+
+--- The C module could not be loaded.
+function M.core_unavailable(message)
+  return M.new{ code = "Core.Unavailable", message = message, retryable = false }
+end
+
+--- Temporary credentials could not be had; `fields` may add status, request_id and
+-- retryable (default: false).
+function M.credentials_unavailable(message, fields)
+  local e = { code = "Credentials.Unavailable", message = message, retryable = false }
+  for k, v in pairs(fields or {}) do
+    e[k] = v
+  end
+  return M.new(e)
+end
+
+--- A success status whose body is not a JSON object.
+function M.malformed(action, status, request_id, raw)
+  return M.new{
+    code = "Response.Malformed",
+    message = "response body is not a JSON object: " .. M.snippet(raw, 200),
+    status = status, request_id = request_id, action = action, attempts = 1,
+  }
+end
 
 return M

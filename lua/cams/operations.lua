@@ -19,7 +19,7 @@
 --                         decimal digits (strings are always accepted)
 --              multiline  CR and LF are allowed in the value
 
-local VERSION = "2020-06-06"
+local VERSION = require("cams.config").API_VERSION
 
 local function phone_number(required)
   return { "phone_number", "PhoneNumber", required = required, integer = true }

@@ -10,18 +10,19 @@ function M.backoff(attempt, base, cap, random)
   return ceiling * random()
 end
 
---- Calls `attempt(seconds_left, n)` until it returns a result, fails with an error that is
--- not retryable, has been retried `policy.retries` times, or the next try would start past
--- the deadline. `policy`: retries, base, cap, deadline (seconds), random, clock.
+--- Calls `attempt(seconds_left, n, ...)` until it returns a result, fails with an error
+-- that is not retryable, has been retried `policy.retries` times, or the next try would
+-- start past the deadline. `policy`: retries, base, cap, deadline (seconds), random, clock;
+-- the extra arguments go to every attempt (no closure per call).
 -- Errors come back with `attempts` set; a retry refused before sending returns the error
 -- of the attempt before it.
-function M.run(policy, attempt)
+function M.run(policy, attempt, ...)
   local clock = policy.clock
   local deadline = clock.now() + policy.deadline
   local n, sent, last = 0, 0, nil
   while true do
     n = n + 1
-    local res, err = attempt(deadline - clock.now(), n)
+    local res, err = attempt(deadline - clock.now(), n, ...)
     if res ~= nil then
       return res
     end

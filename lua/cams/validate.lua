@@ -7,9 +7,17 @@ local errors = require "cams.errors"
 
 local M = {}
 
-local byte, find, format, sub = string.byte, string.find, string.format, string.sub
+local byte, format, sub = string.byte, string.format, string.sub
 local floor, huge = math.floor, math.huge
 local concat, sort = table.concat, table.sort
+
+-- The C core, loaded on first use: without it require "cams" still works, and cams.new
+-- reports Core.Unavailable.
+local core
+local function core_module()
+  core = core or require "cams.core"
+  return core
+end
 
 ---------------------------------------------------------------------------
 -- UTF-8
@@ -17,7 +25,7 @@ local concat, sort = table.concat, table.sort
 --- True when `s` is valid UTF-8 (the C core's strict check: no overlongs,
 -- surrogates or code points above U+10FFFF).
 function M.utf8_valid(s)
-  return require("cams.core").utf8_valid(s)
+  return core_module().utf8_valid(s)
 end
 
 ---------------------------------------------------------------------------
@@ -53,7 +61,6 @@ local function distance(a, b)
   end
   return prev[lb]
 end
-M._distance = distance
 
 --- The candidate closest to `name` by edit distance, or nil when none is
 -- close enough to be a plausible typo. Ties go to the alphabetically first.
@@ -145,10 +152,59 @@ end
 -- Operation entries
 
 local function invalid(action, message)
-  return nil, errors.new{ code = "InvalidParameter", message = message, action = action }
+  return nil, errors.invalid(message, action)
 end
 
---- Check an operations.lua entry and index it. Raises on a malformed entry.
+-- Labels are made only for error messages: formatting one per parameter on
+-- every call would cost more than the checks.
+local function label_of(p, op_name)
+  return format("parameter '%s' of %s", p.name, op_name)
+end
+
+-- The conversion of a value given for parameter `p` of operation `op_name`: the string to
+-- send, nil for an empty optional one (not sent), or false and the error message.
+local function converter(p, op_name)
+  local integer, required = p.integer, p.required
+  return function(v)
+    local t = type(v)
+    if t == "number" and integer then
+      local s, why = M.integer_string(v)
+      if not s then
+        return false, label_of(p, op_name) .. " must be a string or an integer: " .. why
+      end
+      v = s
+    elseif t ~= "string" then
+      return false, format("%s must be a string%s, got %s", label_of(p, op_name),
+        integer and " or an integer" or "", t)
+    end
+    if v == "" then
+      if required then
+        return false, label_of(p, op_name) .. " must not be empty"
+      end
+      return nil
+    end
+    return v
+  end
+end
+
+-- The check of an enum parameter's value (after the text checks): nil, or the message.
+local function enum_check(p, op_name)
+  local enum_set, enum = p.enum_set, p.enum
+  return function(v)
+    if enum_set[v] then
+      return nil
+    end
+    local hint = ""
+    if enum_set[v:upper()] then
+      hint = format(" (values are case-sensitive: '%s')", v:upper())
+    end
+    return format("invalid value '%s' for %s; expected one of: %s%s", show(v, 20),
+      label_of(p, op_name), concat(enum, ", "), hint)
+  end
+end
+
+--- Check an operations.lua entry and compile its parameter checks, once, at load time.
+-- Raises on a malformed entry.
 function M.compile(name, entry)
   assert(type(name) == "string" and name:match("^[%l_][%l%d_]*$"),
     "operation names are snake_case strings")
@@ -163,7 +219,7 @@ function M.compile(name, entry)
   assert(type(entry.params) == "table", name .. ": params must be a list")
   local op = {
     name = name, action = entry.action, version = entry.version, qps = entry.qps,
-    result = entry.result, params = {}, by_name = {}, names = {},
+    result = entry.result, params = {}, by_name = {}, by_api = {}, names = {}, multiline = {}, enums = {},
   }
   for i, p in ipairs(entry.params) do
     local lua_name, api_name = p[1], p[2]
@@ -186,34 +242,41 @@ function M.compile(name, entry)
       enum = p.enum, enum_set = enum_set, integer = p.integer and true or false,
       multiline = p.multiline and true or false,
     }
+    spec.convert = converter(spec, name)
+    if enum_set then
+      op.enums[#op.enums + 1] = { api = api_name, check = enum_check(spec, name) }
+    end
     op.params[#op.params + 1] = spec
     op.by_name[lua_name] = spec
+    op.by_api[api_name] = spec
     op.names[#op.names + 1] = lua_name
+    if spec.multiline then
+      op.multiline[api_name] = true
+    end
   end
   sort(op.names)
   return op
 end
 
--- Checks shared by typed and generic parameters; returns what is wrong
--- (to follow the parameter's label) or nil.
-local function check_text(s, multiline)
-  if find(s, "\0", 1, true) then
-    return "must not contain NUL bytes"
+-- What is wrong with the keys of `args`: a positional or unknown one; nil when all are known.
+local function key_problem(op, args)
+  local unknown -- the first in order, made only when needed: most calls have none
+  for k in pairs(args) do
+    if type(k) ~= "string" then
+      if type(k) == "number" then
+        return format("unexpected positional argument #%s for %s; pass named arguments such "
+          .. "as {%s = ...}", show(k), op.name, op.params[1] and op.params[1].name or "name")
+      end
+      return format("unexpected %s key in the arguments of %s", type(k), op.name)
+    elseif not op.by_name[k] and (unknown == nil or k < unknown) then
+      unknown = k
+    end
   end
-  if not M.utf8_valid(s) then
-    return "is not valid UTF-8"
-  end
-  -- plain searches: far cheaper than a character-class pattern
-  if not multiline and (find(s, "\r", 1, true) or find(s, "\n", 1, true)) then
-    return "must not contain line breaks (CR or LF)"
+  if unknown then
+    return format("unknown parameter '%s' for %s%s", show(unknown), op.name,
+      M.suggestion(unknown, op.names, "parameters"))
   end
   return nil
-end
-
--- Labels are made only for error messages: formatting one per parameter on
--- every call would cost more than the checks.
-local function label_of(p, op)
-  return format("parameter '%s' of %s", p.name, op.name)
 end
 
 --- Turn the snake_case arguments of a typed helper into API parameters.
@@ -224,27 +287,10 @@ function M.operation(op, args)
     error(format("cams: %s expects a table of named arguments, got %s", op.name, type(args)), 3)
   end
   local action = op.action
-
-  local unknown -- made only when needed: most calls have none
-  for k in pairs(args) do
-    if type(k) ~= "string" then
-      if type(k) == "number" then
-        return invalid(action, format(
-          "unexpected positional argument #%s for %s; pass named arguments such as {%s = ...}",
-          show(k), op.name, op.params[1] and op.params[1].name or "name"))
-      end
-      return invalid(action, format("unexpected %s key in the arguments of %s", type(k), op.name))
-    elseif not op.by_name[k] then
-      unknown = unknown or {}
-      unknown[#unknown + 1] = k
-    end
+  local msg = key_problem(op, args)
+  if msg then
+    return invalid(action, msg)
   end
-  if unknown then
-    sort(unknown)
-    return invalid(action, format("unknown parameter '%s' for %s%s", show(unknown[1]), op.name,
-      M.suggestion(unknown[1], op.names, "parameters")))
-  end
-
   local out = {}
   for _, p in ipairs(op.params) do
     local v = args[p.name]
@@ -253,38 +299,24 @@ function M.operation(op, args)
         return invalid(action, format("missing required parameter '%s' for %s", p.name, op.name))
       end
     else
-      local t = type(v)
-      if t == "number" and p.integer then
-        local s, why = M.integer_string(v)
-        if not s then
-          return invalid(action, format("%s must be a string or an integer: %s",
-            label_of(p, op), why))
-        end
-        v = s
-      elseif t ~= "string" then
-        return invalid(action, format("%s must be a string%s, got %s", label_of(p, op),
-          p.integer and " or an integer" or "", t))
+      local s, why = p.convert(v)
+      if s == false then
+        return invalid(action, why)
       end
-      if v == "" then
-        if p.required then
-          return invalid(action, label_of(p, op) .. " must not be empty")
-        end
-        v = nil -- an empty optional parameter is not sent
-      else
-        local msg = check_text(v, p.multiline)
-        if msg then
-          return invalid(action, label_of(p, op) .. " " .. msg)
-        end
-        if p.enum_set and not p.enum_set[v] then
-          local hint = ""
-          if p.enum_set[v:upper()] then
-            hint = format(" (values are case-sensitive: '%s')", v:upper())
-          end
-          return invalid(action, format("invalid value '%s' for %s; expected one of: %s%s",
-            show(v, 20), label_of(p, op), concat(p.enum, ", "), hint))
-        end
+      out[p.api] = s
+    end
+  end
+  local bad, why = core_module().check_texts(out, op.multiline)
+  if bad then
+    return invalid(action, label_of(op.by_api[bad], op.name) .. " " .. why)
+  end
+  for _, e in ipairs(op.enums) do
+    local v = out[e.api]
+    if v ~= nil then
+      local problem = e.check(v)
+      if problem then
+        return invalid(action, problem)
       end
-      out[p.api] = v
     end
   end
   return out
@@ -327,11 +359,11 @@ function M.params(action, params)
     elseif t ~= "string" then
       return invalid(action, format("parameter '%s' must be a string or a number, got %s", k, t))
     end
-    local msg = check_text(v, true)
-    if msg then
-      return invalid(action, format("parameter '%s' %s", k, msg))
-    end
     out[k] = v
+  end
+  local bad, why = core_module().check_texts(out, true)
+  if bad then
+    return invalid(action, format("parameter '%s' %s", bad, why))
   end
   return out
 end

@@ -37,4 +37,17 @@ function vectors.v3_input(creds, req, extra)
   return t
 end
 
+-- core.sign with `trace = true` as the vectors describe its result: body, target,
+-- headers, and the canonical strings (canonical_request for V3, canonical_query for V2).
+function vectors.sign(t)
+  local req = require("cams.core").sign(t)
+  local trace = req:trace() or {}
+  local canonical = t.algorithm == "HMAC-SHA1" and "canonical_query" or "canonical_request"
+  return {
+    body = req:body(), target = req:target(), headers = req:headers(), url = req:url(),
+    [canonical] = trace.canonical, string_to_sign = trace.string_to_sign,
+    signed_headers = trace.signed_headers, signature = trace.signature,
+  }
+end
+
 return vectors

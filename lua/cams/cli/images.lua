@@ -24,8 +24,11 @@ function Saver:get(url)
     end
     self.handle = h
   end
-  local ok, status, headers, body = pcall(self.handle.request, self.handle,
-    { method = "GET", url = url, headers = { accept = "image/png, image/svg+xml" } })
+  local core = require "cams.core"
+  local ok, status, headers, body = pcall(function()
+    return self.handle:request(core.request{ method = "GET", url = url,
+      headers = { accept = "image/png, image/svg+xml" } })
+  end)
   if not ok then
     return nil, tostring(status)
   elseif status == nil then

@@ -12,7 +12,7 @@ local M = {}
 local NAME = "credentials_provider"
 
 local function invalid(message)
-  return nil, errors.new{ code = "Credentials.Unavailable", message = NAME .. ": " .. message }
+  return nil, errors.credentials_unavailable(NAME .. ": " .. message)
 end
 
 function M.new(ctx, fn)

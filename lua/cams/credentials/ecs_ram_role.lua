@@ -15,22 +15,15 @@ local M = {}
 M.DISABLED = "ALIBABA_CLOUD_ECS_METADATA_DISABLED"
 M.ROLE = "ALIBABA_CLOUD_ECS_METADATA"
 M.IMDSV1_DISABLED = "ALIBABA_CLOUD_IMDSV1_DISABLED"
-M.ENV_ENDPOINT = "ALIBABA_CLOUD_ECS_METADATA_ENDPOINT"
-M.DEFAULT_ENDPOINT = "http://100.100.100.200"
 M.TOKEN_TTL = 21600
 M.CREDENTIALS_PATH = "/latest/meta-data/ram/security-credentials/"
 
 local json = cjson.new()
 
-local function failure(message, code)
-  return errors.new{
-    code = "Credentials.Unavailable", message = message,
-    retryable = code and errors.is_retryable(code) or false,
-  }
-end
-
-local function unavailable(message, code)
-  return nil, failure(message, code)
+-- Retryable when the cause was (a connection failure, a 5xx, ...).
+local function failure(message, cause)
+  return errors.credentials_unavailable(message,
+    { retryable = cause and errors.is_retryable(cause) or false })
 end
 
 local Fetcher = {}
@@ -39,15 +32,15 @@ Fetcher.__index = Fetcher
 -- One metadata request; returns the body of a 200 answer, or nil, err and
 -- whether nothing answered at all.
 function Fetcher:request(method, path, headers)
-  local status, rheaders, body = self.ctx.transport("metadata"):request{
-    method = method, url = self.url .. path, headers = headers or {},
-  }
+  local status, rheaders, body = self.ctx.transport("metadata"):request(self.ctx.core.request{
+    method = method, url = self.url .. path, headers = headers,
+  })
   if status == nil then
     return nil, failure(self.what .. ": the metadata service at " .. self.url
       .. " did not answer: " .. tostring(rheaders) .. ": " .. tostring(body), rheaders), true
   end
   if status ~= 200 then
-    return unavailable(self.what .. ": " .. method .. " " .. path .. " answered HTTP "
+    return nil, failure(self.what .. ": " .. method .. " " .. path .. " answered HTTP "
       .. tostring(status), "HTTP." .. tostring(status))
   end
   return body or ""
@@ -87,7 +80,7 @@ function Fetcher:fetch()
     end
     role = list:match("^%s*([^%s]+)")
     if not role or role:find("[/?#%%]") then
-      return unavailable(self.what .. ": the instance has no RAM role attached")
+      return nil, failure(self.what .. ": the instance has no RAM role attached")
     end
     self.role = role
   end
@@ -98,13 +91,13 @@ function Fetcher:fetch()
   end
   local t = json.decode(body)
   if type(t) ~= "table" or t.Code ~= "Success" then
-    return unavailable(self.what .. ": role " .. role .. ": the metadata service gave no credentials")
+    return nil, failure(self.what .. ": role " .. role .. ": the metadata service gave no credentials")
   end
   local expiration = refreshing.parse_time(t.Expiration)
   local id, secret, token = t.AccessKeyId, t.AccessKeySecret, t.SecurityToken
   if not expiration or type(id) ~= "string" or type(secret) ~= "string"
     or type(token) ~= "string" or id == "" or secret == "" or token == "" then
-    return unavailable(self.what .. ": role " .. role .. ": incomplete credentials")
+    return nil, failure(self.what .. ": role " .. role .. ": incomplete credentials")
   end
   return { access_key_id = id, access_key_secret = secret, security_token = token,
            expiration = expiration }

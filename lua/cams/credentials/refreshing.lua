@@ -72,8 +72,8 @@ function M.new(fetch, ctx, name)
   return setmetatable({ fetch = fetch, ctx = ctx, name = name }, Refreshing)
 end
 
-local function unavailable(name, message)
-  return errors.new{ code = "Credentials.Unavailable", message = name .. ": " .. message }
+local function failure(name, message)
+  return errors.credentials_unavailable(name .. ": " .. message)
 end
 
 function Refreshing:refresh()
@@ -82,13 +82,13 @@ function Refreshing:refresh()
   local ok, c, err = pcall(self.fetch)
   self.refreshing = false
   if not ok then
-    c, err = nil, unavailable(self.name, tostring(c))
+    c, err = nil, failure(self.name, tostring(c))
   elseif c == nil and not errors.is_error(err) then
-    err = unavailable(self.name, tostring(err or "no credentials"))
+    err = failure(self.name, tostring(err or "no credentials"))
   end
   local now = self.ctx.now()
   if c and c.expiration and c.expiration <= now then
-    c, err = nil, unavailable(self.name, "the credentials received expired at "
+    c, err = nil, failure(self.name, "the credentials received expired at "
       .. M.format_time(c.expiration) .. " (is the system clock right?)")
   end
   if c then
@@ -115,7 +115,7 @@ function Refreshing:wait()
   local waited = 0
   while self.refreshing and waited < M.MAX_WAIT do
     if not self.ctx.sleep(M.WAIT_STEP) then
-      return nil, unavailable(self.name, "a refresh is already under way")
+      return nil, failure(self.name, "a refresh is already under way")
     end
     waited = waited + M.WAIT_STEP
   end
@@ -127,7 +127,7 @@ function Refreshing:wait()
   if cur and (self.last_error == nil or valid(cur, self.ctx.now())) then
     return cur -- what the refresh brought (or kept)
   end
-  return nil, self.last_error or unavailable(self.name, "no credentials")
+  return nil, self.last_error or failure(self.name, "no credentials")
 end
 
 --- Current credentials, refreshed when due; or nil, err.

@@ -14,7 +14,6 @@ M.VERSION = "2015-04-01"
 M.DEFAULT_HOST = "sts.aliyuncs.com"
 M.DEFAULT_DURATION = 3600
 M.MIN_DURATION = 900
-M.ENV_ENDPOINT = "ALIBABA_CLOUD_STS_ENDPOINT"
 M.ENV_REGION = "ALIBABA_CLOUD_STS_REGION"
 M.ENV_VPC = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"
 
@@ -52,25 +51,19 @@ function M.duration(v, label)
   return math.floor(n)
 end
 
-local function unavailable(fields)
-  fields.code = "Credentials.Unavailable"
-  return nil, errors.new(fields)
+-- Credentials.Unavailable from STS: the message, and status, request_id, retryable.
+local function refused(message, fields)
+  return nil, errors.credentials_unavailable(message, fields)
 end
 
--- One exchange with STS; returns credentials or nil, err. `secrets` are
--- scrubbed from anything that echoes the request.
+-- One exchange with STS of the request object `req`; returns credentials or nil, err.
+-- `secrets` are scrubbed from anything that echoes the request.
 local function exchange(ctx, ep, what, req, secrets)
-  local headers = req.headers or {}
-  headers["user-agent"] = ctx.user_agent
-  local status, rheaders, body = ctx.transport("sts"):request{
-    method = "POST", url = ep.url .. req.target, headers = headers, body = req.body,
-  }
+  local status, rheaders, body = ctx.transport("sts"):request(req)
   if status == nil then
-    return unavailable{
-      message = what .. ": STS at " .. ep.url .. " could not be reached: " .. tostring(rheaders)
-        .. ": " .. errors.scrub(body, secrets),
-      retryable = errors.is_retryable(rheaders),
-    }
+    return refused(what .. ": STS at " .. ep.url .. " could not be reached: "
+      .. tostring(rheaders) .. ": " .. errors.scrub(body, secrets),
+      { retryable = errors.is_retryable(rheaders) })
   end
   local t = type(body) == "string" and json.decode(body)
   if type(t) ~= "table" then
@@ -86,16 +79,14 @@ local function exchange(ctx, ep, what, req, secrets)
       return { access_key_id = id, access_key_secret = secret, security_token = token,
                expiration = expiration }
     end
-    return unavailable{ message = what .. ": STS answered without complete Credentials",
-                        status = status, request_id = request_id }
+    return refused(what .. ": STS answered without complete Credentials",
+      { status = status, request_id = request_id })
   end
   local code = type(t.Code) == "string" and t.Code or ("HTTP." .. tostring(status))
   local message = type(t.Message) == "string" and t.Message
     or ("unexpected answer: " .. errors.snippet(errors.scrub(body, secrets), 120))
-  return unavailable{
-    message = what .. ": STS refused: " .. code .. ": " .. errors.scrub(message, secrets),
-    status = status, request_id = request_id, retryable = errors.is_retryable(code, status),
-  }
+  return refused(what .. ": STS refused: " .. code .. ": " .. errors.scrub(message, secrets),
+    { status = status, request_id = request_id, retryable = errors.is_retryable(code, status) })
 end
 
 --- AssumeRole with the AccessKey `base` ({access_key_id, access_key_secret,
@@ -106,15 +97,16 @@ function M.assume_role(ctx, ep, base, p, what)
     DurationSeconds = tostring(p.duration), Policy = p.policy, ExternalId = p.external_id,
   }
   local ok, req = pcall(ctx.core.sign, {
-    algorithm = "HMAC-SHA1", method = "POST", host = ep.authority, path = "/",
+    algorithm = "HMAC-SHA1", method = "POST", host = ep.authority, endpoint = ep.url, path = "/",
     action = "AssumeRole", version = M.VERSION, format = "JSON", params = params,
     params_in = "body", access_key_id = base.access_key_id,
     access_key_secret = base.access_key_secret, security_token = base.security_token,
+    user_agent = ctx.user_agent,
   })
   local secrets = { base.access_key_secret, base.security_token }
   if not ok then
-    return unavailable{ message = what .. ": the AssumeRole request could not be signed: "
-      .. errors.scrub(req, secrets) }
+    return refused(what .. ": the AssumeRole request could not be signed: "
+      .. errors.scrub(req, secrets))
   end
   return exchange(ctx, ep, what, req, secrets)
 end
@@ -133,8 +125,9 @@ function M.assume_role_with_oidc(ctx, ep, p, what)
     end
     return table.concat(out, "&")
   end
-  local req = {
-    target = "/?" .. form{ { "Action", "AssumeRoleWithOIDC" }, { "Format", "JSON" },
+  local req = core.request{
+    method = "POST", user_agent = ctx.user_agent,
+    url = ep.url .. "/?" .. form{ { "Action", "AssumeRoleWithOIDC" }, { "Format", "JSON" },
       { "Version", M.VERSION }, { "Timestamp", core.timestamp() } },
     headers = { ["content-type"] = "application/x-www-form-urlencoded" },
     body = form{ { "RoleArn", p.role_arn }, { "OIDCProviderArn", p.provider_arn },

@@ -1,17 +1,17 @@
 --- Cosocket transport for nginx's Lua module (OpenResty, libnginx-mod-http-lua): HTTP/1.1
--- over ngx.socket.tcp, so a call waits without blocking the worker. Usable where cosockets
--- are (rewrite, access, content, timer, ssl_cert, ...; see cams.transport.select).
+-- over ngx.socket.tcp, so a call waits without blocking the worker. Usable in the phases
+-- where cosockets are (rewrite, access, content, timer, ssl_cert, ...); elsewhere ready()
+-- says why not.
 --
 -- nginx settings that apply:
 --   lua_ssl_trusted_certificate, lua_ssl_verify_depth  certificates to trust (always verified)
 --   resolver                                           needed for host names (not IP literals)
 --   lua_socket_keepalive_timeout, lua_socket_pool_size kept-alive connections
 --
--- Same shape as every transport:
---   t:request{ method =, url =, headers =, body =, timeout = } -> status, headers, body
---                                                                | nil, code, message
---   t:close()
+-- Same shape as every transport (see cams.transport.curl); the request object gives the
+-- bytes to send (req:http1()).
 -- luacheck: globals ngx
+local clock = require "cams.clock"
 
 local M = {}
 
@@ -21,10 +21,27 @@ M.MAX_HEADER_LINES = 200 -- status, header and trailer lines of one response
 local Transport = {}
 Transport.__index = Transport
 
---- `settings`: connect_timeout and timeout in seconds (read on every request, so a client
--- table may be passed).
+--- `settings`: connect_timeout and timeout in seconds.
 function M.new(settings)
-  return setmetatable({ settings = settings or {} }, Transport)
+  return setmetatable({ settings = settings, url = nil, parsed = nil }, Transport)
+end
+
+local function phase_message(phase)
+  return string.format("lua-cams cannot run in nginx's %s phase: cosockets are not available "
+    .. "there and libcurl would block the worker; call it from a rewrite, access or content "
+    .. "handler, or defer it with ngx.timer.at(0, function() ... end)", phase)
+end
+
+--- Whether a request may be made here and now (cosockets exist in this phase).
+function Transport.ready()
+  local phase = clock.phase()
+  if not phase then
+    return nil, "transport 'ngx' needs nginx with the Lua module"
+  end
+  if not clock.YIELDING_PHASES[phase] then
+    return nil, phase_message(phase)
+  end
+  return true
 end
 
 local function now()
@@ -69,46 +86,6 @@ local function parse_url(url)
     server_name = not ip and host or nil,
     target = target,
   }
-end
-
--- A header name must be an RFC 7230 token; values may not hold CR, LF or NUL.
-local function header_ok(name, value)
-  return type(name) == "string" and name:match("^[!#$%%&'*+%-.^_`|~%w]+$") ~= nil
-    and type(value) == "string" and not value:find("[\r\n%z]")
-end
-
--- These describe the connection and the body framing; the transport writes them itself.
-local OWN_HEADERS = { ["content-length"] = true, ["transfer-encoding"] = true,
-  connection = true, ["keep-alive"] = true, te = true, upgrade = true }
-
-local function request_head(req, u)
-  local body = req.body or ""
-  local method = req.method or "POST"
-  if not method:match("^%u+$") then
-    return nil, "invalid method"
-  end
-  local lines = { method .. " " .. u.target .. " HTTP/1.1" }
-  local has_host = false
-  for name, value in pairs(req.headers or {}) do
-    if not header_ok(name, value) then
-      return nil, "invalid header name or CR, LF or NUL in the value of a header"
-    end
-    local lname = name:lower()
-    if lname == "host" then
-      has_host = true
-    end
-    if not OWN_HEADERS[lname] then
-      lines[#lines + 1] = name .. ": " .. value
-    end
-  end
-  if not has_host then
-    lines[#lines + 1] = "Host: " .. u.authority
-  end
-  if body ~= "" or method ~= "GET" then
-    lines[#lines + 1] = "Content-Length: " .. #body
-  end
-  lines[#lines + 1] = "\r\n"
-  return table.concat(lines, "\r\n"), body
 end
 
 ---------------------------------------------------------------------------
@@ -345,13 +322,13 @@ function Exchange:open(u, connect_timeout)
   return sock
 end
 
-function Exchange:run(head, body)
+function Exchange:run(data)
   local ms = self:left()
   if not ms then
     return self:timeout("sending the request to")
   end
   self.sock:settimeout(ms)
-  local sent, err = self.sock:send(body ~= "" and { head, body } or head)
+  local sent, err = self.sock:send(data)
   if not sent then
     return self:io_error(err, "sending the request to")
   end
@@ -359,50 +336,50 @@ function Exchange:run(head, body)
   if not status then
     return nil, headers, version
   end
-  local data, reusable, msg = self:read_body(status, headers)
-  if not data then
+  local body, reusable, msg = self:read_body(status, headers)
+  if not body then
     return nil, reusable, msg
   end
-  return status, headers, data, reusable and keep_alive(version, headers)
+  return status, headers, body, reusable and keep_alive(version, headers)
 end
 
-function Transport:request(req)
-  local u = type(req.url) == "string" and parse_url(req.url)
+function Transport:request(req, timeout)
+  local url = req:url()
+  if url ~= self.url then -- a client sends to one endpoint: parsed once
+    self.url, self.parsed = url, parse_url(url)
+  end
+  local u = self.parsed
   if not u then
+    req:wipe()
     return nil, "Transport.Error", "invalid URL"
   end
-  local head, body = request_head(req, u)
-  if not head then
-    return nil, "Transport.Error", body
-  end
+  local data = req:http1()
+  req:wipe() -- the Authorization and security-token lines: sent once
   local s = self.settings
-  local timeout = tonumber(s.timeout) or 10
-  if type(req.timeout) == "number" and req.timeout > 0 and req.timeout < timeout then
-    timeout = req.timeout
-  end
+  local budget = type(timeout) == "number" and timeout > 0 and timeout or s.timeout
   local ex = setmetatable({
-    deadline = now() + timeout,
-    budget = timeout,
-    method = req.method or "POST",
+    deadline = now() + budget,
+    budget = budget,
+    method = req:method(),
     where = u.authority,
     pool = string.format("cams:%s:%d:%s", u.host, u.port, u.tls and "tls" or "tcp"),
     lines = 0,
   }, Exchange)
 
-  local sock, code, msg = ex:open(u, tonumber(s.connect_timeout) or 5)
+  local sock, code, msg = ex:open(u, s.connect_timeout)
   if not sock then
     return nil, code, msg
   end
-  local status, headers, data, reusable = ex:run(head, body)
+  local status, headers, body, reusable = ex:run(data)
   if not status then
     -- not sent again on a new connection: the server may have acted on it
     sock:close()
-    return nil, headers, data
+    return nil, headers, body
   end
   if not (reusable and sock:setkeepalive()) then
     sock:close()
   end
-  return status, headers, data
+  return status, headers, body
 end
 
 --- Nothing to release: idle connections belong to nginx's pool.

@@ -1,0 +1,250 @@
+--- A client: its settings (cams.config), credentials, transport, clock and rate limiter,
+-- and its methods: call, prepare, update_many, close, and one typed helper per entry of
+-- cams.operations (client:update_qrdl{...}, ...), generated below.
+--
+-- Credentials, the core module and the transport live in a private table keyed by the
+-- client, so that dumping a client table never shows a secret.
+local batch = require "cams.batch"
+local call = require "cams.call"
+local clock = require "cams.clock"
+local config = require "cams.config"
+local credentials = require "cams.credentials"
+local errors = require "cams.errors"
+local operations = require "cams.operations"
+local ratelimit = require "cams.ratelimit"
+local response = require "cams.response"
+local select_transport = require "cams.transport.select"
+local shdict_ratelimit = require "cams.ratelimit.shdict"
+local sign = require "cams.sign"
+local validate = require "cams.validate"
+
+local format = string.format
+
+local M = {}
+
+local Client = {}
+Client.__index = Client
+Client.__name = "cams.client"
+M.Client = Client
+
+local private = setmetatable({}, { __mode = "k" })
+
+local function private_of(self, method)
+  local p = private[self]
+  if not p then
+    error(format("cams: %s must be called on a client: client:%s(...)", method, method), 3)
+  end
+  return p
+end
+
+function Client.__tostring(self)
+  local p = private[self]
+  local creds = p and p.credentials:peek()
+  return format("cams.client{endpoint=%s, region=%s, access_key_id=%s, signature=%s}",
+    tostring(self.endpoint), tostring(self.region),
+    credentials.mask(creds and creds.access_key_id), tostring(self.signature))
+end
+
+-- Documented calls per second of each action, from the operations table.
+local QPS = {}
+for _, entry in pairs(operations) do
+  QPS[entry.action] = entry.qps
+end
+
+--- A client from the options of cams.new, the environment read through `getenv`; or nil
+-- and an error object.
+function M.new(opts, getenv)
+  local s, err = config.settings(opts, getenv)
+  if not s then
+    return nil, err
+  end
+  local ok, core = pcall(require, "cams.core")
+  if not ok or type(core) ~= "table" then
+    return nil, errors.core_unavailable("the C module cams.core could not be loaded: "
+      .. tostring(core))
+  end
+  local http = { timeout = s.timeout, connect_timeout = s.connect_timeout,
+    ca_file = s.ca_file, proxy = s.proxy, no_proxy = s.no_proxy }
+  local provider
+  provider, err = credentials.new(opts, {
+    getenv = getenv, core = core, user_agent = s.user_agent, http = http,
+    sts_endpoint = s.sts_endpoint, metadata_url = s.metadata_url,
+    transport = function(settings) return select_transport.new(core, settings, s.transport) end,
+  })
+  if not provider then
+    return nil, err
+  end
+  ok, err = config.resolve_region(s, provider.region())
+  if not ok then
+    return nil, err
+  end
+
+  local client = setmetatable({
+    endpoint = s.endpoint.url,
+    host = s.endpoint.authority,
+    region = s.region,
+    signature = s.signature,
+    allow_http = s.allow_http,
+    timeout = s.timeout,
+    connect_timeout = s.connect_timeout,
+    retries = s.retries,
+    retry_base_delay = s.retry_base_delay,
+    retry_max_delay = s.retry_max_delay,
+    deadline = s.deadline,
+    qps = s.qps,
+    ca_file = s.ca_file,
+    transport = s.transport,
+    shared_dict = s.shared_dict,
+    credentials_source = provider.source,
+  }, Client)
+  private[client] = {
+    client = client,
+    settings = s,
+    core = core,
+    credentials = provider,
+    transport = select_transport.new(core, http, s.transport),
+    clock = clock.new(core),
+    random = core.random,
+    limiter = s.dict and shdict_ratelimit.new(s.dict) or ratelimit.new(),
+    trace = s.trace,
+    qps_of = QPS,
+    sign_input = sign.input(s),
+  }
+  return client
+end
+
+---------------------------------------------------------------------------
+-- Generic calls
+
+-- The checked parameters of a generic call, or nil, err.
+local function call_params(action, params, what)
+  if type(action) ~= "string" then
+    error(format("cams: %s expects an action name (string), got %s", what, type(action)), 3)
+  end
+  if params == nil then
+    params = {}
+  elseif type(params) ~= "table" then
+    error(format("cams: %s expects a table of parameters, got %s", what, type(params)), 3)
+  end
+  if not action:match("^%a%w*$") then
+    return nil, errors.invalid(format("invalid action name '%s'", validate.show(action)))
+  end
+  return validate.params(action, params)
+end
+
+-- The call object of a generic call, or nil, err.
+local function generic_call(p, action, params, opts, what)
+  local checked, err = call_params(action, params, what)
+  if not checked then
+    return nil, err
+  end
+  local version = type(opts) == "table" and opts.version or config.API_VERSION
+  return call.new(p, action, version, checked, opts, what)
+end
+
+--- Generic signed call: `client:call("AnyAction", { PascalCaseParam = "value" }, opts)`.
+-- Parameter values are strings or numbers (converted to strings). `opts`: version
+-- (default cams.API_VERSION), method ("POST"), params_in ("body" or "query"), headers
+-- (extra request headers), retries, timeout, deadline (this call's own).
+function Client:call(action, params, opts)
+  local p = private_of(self, "call")
+  local c, err = generic_call(p, action, params, opts, "call")
+  if not c then
+    return nil, err
+  end
+  return call.run(p, c)
+end
+
+---------------------------------------------------------------------------
+-- Typed helpers, generated from cams.operations
+
+local RESERVED_NAMES = { call = true, close = true, new = true, prepare = true,
+  update_many = true }
+
+--- Operations compiled at load time, by name.
+M.operations = {}
+
+-- The call object of operation `op` with snake_case `args`, or nil, err.
+local function operation_call(p, op, args, opts, what)
+  local params, err = validate.operation(op, args)
+  if not params then
+    return nil, err
+  end
+  return call.new(p, op.action, op.version, params, opts, what)
+end
+
+for name, entry in pairs(operations) do
+  local op = validate.compile(name, entry)
+  assert(not RESERVED_NAMES[name] and Client[name] == nil,
+    "operation name '" .. name .. "' clashes with a client method")
+  M.operations[name] = op
+
+  -- client:<name>{...}: e.g. client:update_qrdl{ phone_number = ..., ... }
+  Client[name] = function(self, args, opts)
+    local p = private_of(self, name)
+    if type(args) ~= "table" then
+      error(format("cams: %s expects a table of named arguments, got %s", name, type(args)), 2)
+    end
+    local c, err = operation_call(p, op, args, opts, name)
+    if not c then
+      return nil, err
+    end
+    local body
+    body, err = call.run(p, c)
+    if not body then
+      return nil, err
+    end
+    return response.result(op.result, body)
+  end
+end
+
+---------------------------------------------------------------------------
+-- Other methods
+
+--- The signed request a call would send, without sending it:
+-- `{ method =, url =, headers =, body = }`, or nil, err. `name` is an operation
+-- name with snake_case arguments (`client:prepare("update_qrdl", {...})`) or an action
+-- with PascalCase parameters as for call. Every check of the real call runs first.
+-- The result carries the signature and any security token: show it through
+-- cams.redact.request.
+function Client:prepare(name, params, opts)
+  local p = private_of(self, "prepare")
+  local op = M.operations[name]
+  local c, err
+  if op then
+    if type(params) ~= "table" then
+      error(format("cams: prepare expects a table of named arguments, got %s", type(params)), 2)
+    end
+    c, err = operation_call(p, op, params, opts, "prepare")
+  else
+    c, err = generic_call(p, name, params, opts, "prepare")
+  end
+  if not c then
+    return nil, err
+  end
+  local req
+  req, err = call.prepare(p, c)
+  if not req then
+    return nil, err
+  end
+  local view = sign.view(req)
+  req:wipe()
+  return view
+end
+
+--- Many calls of one operation, paced and retried like single ones; see cams.batch.
+function Client:update_many(rows, opts)
+  private_of(self, "update_many")
+  return batch.run(self, "update_qrdl", rows, opts)
+end
+
+--- Close the kept-alive connection (a new one is opened on the next call).
+function Client:close()
+  local p = private_of(self, "close")
+  p.transport:close()
+  p.credentials:close()
+  return true
+end
+Client.__close = Client.close
+
+return M

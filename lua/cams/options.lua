@@ -1,0 +1,105 @@
+--- Checks of option tables (cams.new, per-call options): every key must be known, and each
+-- value passes the rule of its name. A rule is `function(value, name)` returning a message
+-- when the value is wrong, nil when it is fine.
+local validate = require "cams.validate"
+
+local format = string.format
+local show = validate.show
+
+local M = {}
+
+function M.finite(v)
+  return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge
+end
+
+---------------------------------------------------------------------------
+-- Rules
+
+function M.positive(v, name)
+  if not M.finite(v) or v <= 0 then
+    return format("%s must be a positive number of seconds", name)
+  end
+end
+
+function M.count(v, name)
+  if not M.finite(v) or v < 0 or math.floor(v) ~= v then
+    return format("%s must be a non-negative integer", name)
+  end
+end
+
+function M.boolean(v, name)
+  if type(v) ~= "boolean" then
+    return format("%s must be a boolean, got %s", name, type(v))
+  end
+end
+
+function M.string(v, name)
+  if type(v) ~= "string" then
+    return format("%s must be a string, got %s", name, type(v))
+  end
+end
+
+function M.func(v, name)
+  if type(v) ~= "function" then
+    return format("%s must be a function, got %s", name, type(v))
+  end
+end
+
+--- A rule accepting only these strings.
+function M.one_of(allowed)
+  return function(v, name)
+    if type(v) ~= "string" then
+      return format("%s must be a string, got %s", name, type(v))
+    end
+    for _, a in ipairs(allowed) do
+      if v == a then
+        return nil
+      end
+    end
+    return format("invalid value '%s' for %s; expected one of: %s", show(v, 20), name,
+      table.concat(allowed, ", "))
+  end
+end
+
+---------------------------------------------------------------------------
+-- Tables
+
+--- A schema: rules by name, and the names in order (for messages and checks).
+function M.schema(rules)
+  local names = {}
+  for name in pairs(rules) do
+    names[#names + 1] = name
+  end
+  table.sort(names)
+  return { rules = rules, names = names }
+end
+
+--- What is wrong with the table `t` of options of `what`, or nil: an unknown key is named
+-- with the closest known one; then each value is checked in name order.
+function M.check(t, schema, what)
+  local rules, unknown = schema.rules, nil
+  for k in pairs(t) do
+    if type(k) ~= "string" then
+      return format("unexpected %s key in the options of %s", type(k), what)
+    end
+    if not rules[k] then
+      unknown = (unknown == nil or k < unknown) and k or unknown
+    end
+  end
+  if unknown then
+    return format("unknown option '%s' for %s%s", show(unknown), what,
+      validate.suggestion(unknown, schema.names, "options"))
+  end
+  for _, name in ipairs(schema.names) do
+    local v = t[name]
+    if v ~= nil then
+      local msg = rules[name](v, name)
+      if msg then
+        return msg
+      end
+    end
+  end
+  return nil
+end
+
+return M
