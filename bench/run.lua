@@ -435,6 +435,30 @@ local function print_report(info)
   end
   say("")
 
+  if info.ir then
+    local ir = info.ir
+    say("Instructions per call, counted by callgrind (`bench/instructions.lua`: the same for "
+      .. "the same binaries whatever the load; a %s-call run minus a shorter one), over plain "
+      .. "HTTP, and where they go. Under valgrind OpenSSL computes SHA-256 without the CPU's "
+      .. "SHA extensions, so signing weighs more here than on the bare CPU (see section 1).",
+      "1,200")
+    say("")
+    say("| | instructions per call | × bare libcurl | transport (`cams.core.http`) | signing "
+      .. "(`cams.core.sign`) | JSON decoding (lua-cjson) | text checks | the rest: Lua code "
+      .. "of the call path |")
+    say("|---|---:|---:|---:|---:|---:|---:|---:|")
+    say("| bare libcurl loop (C) | %s | 1.00 | %s | – | – | – | – |", fmt(ir.curl_ir, 0),
+      fmt(ir.curl_ir, 0))
+    for _, l in ipairs{ { "Lua 5.4", "lua54" }, { "LuaJIT", "luajit" } } do
+      local k = l[2]
+      say("| lua-cams, %s | %s | %s | %s | %s | %s | %s | %s |", l[1], fmt(ir[k .. "_ir"], 0),
+        fmt(ir[k .. "_ir"] / ir.curl_ir, 2), fmt(ir[k .. "_transport_ir"], 0),
+        fmt(ir[k .. "_sign_ir"], 0), fmt(ir[k .. "_json_ir"], 0), fmt(ir[k .. "_checks_ir"], 0),
+        fmt(ir[k .. "_rest_ir"], 0))
+    end
+    say("")
+  end
+
   say("### 3. Memory")
   say("")
   say("Resident set size (VmRSS, KiB) of one process calling over HTTPS; allocations per call "
@@ -567,6 +591,9 @@ local ok, err = pcall(function()
   end
 
   if valgrind_ok then
+    log("bench: instructions per call (callgrind)")
+    info.ir = measure("LUA_PATH='bench/?.lua;lua/?.lua;;' lua5.4 bench/instructions.lua "
+      .. q(server.http_endpoint))
     log("bench: allocations (valgrind)")
     info.allocs = {}
     for _, l in ipairs(LUAS) do

@@ -20,6 +20,8 @@ local validate = require "cams.validate"
 local format = string.format
 local min = math.min
 
+local pairs, type = pairs, type
+
 local M = {}
 
 -- Headers the signer or the HTTP framing own: an extra header may not replace them.

@@ -20,6 +20,8 @@ local validate = require "cams.validate"
 
 local format = string.format
 
+local type = type
+
 local M = {}
 
 local Client = {}

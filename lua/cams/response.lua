@@ -5,6 +5,8 @@ local errors = require "cams.errors"
 
 local json = cjson.new()
 
+local rawget, type = rawget, type
+
 local M = {}
 
 --- The decoded body, or nil and an error object.

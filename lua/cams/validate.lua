@@ -8,6 +8,7 @@ local errors = require "cams.errors"
 local M = {}
 
 local byte, format, sub = string.byte, string.format, string.sub
+local next, pairs, type = next, pairs, type
 local floor, huge = math.floor, math.huge
 local concat, sort = table.concat, table.sort
 
@@ -286,15 +287,20 @@ function M.operation(op, args)
   if type(args) ~= "table" then
     error(format("cams: %s expects a table of named arguments, got %s", op.name, type(args)), 3)
   end
-  local action = op.action
-  local msg = key_problem(op, args)
-  if msg then
-    return invalid(action, msg)
+  local action, by_name = op.action, op.by_name
+  for k in next, args do
+    if not by_name[k] then -- a positional, non-string or unknown key: say which
+      return invalid(action, key_problem(op, args))
+    end
   end
   local out = {}
-  for _, p in ipairs(op.params) do
+  local params = op.params
+  for i = 1, #params do
+    local p = params[i]
     local v = args[p.name]
-    if v == nil then
+    if type(v) == "string" and v ~= "" then -- the common case, checked below with the rest
+      out[p.api] = v
+    elseif v == nil then
       if p.required then
         return invalid(action, format("missing required parameter '%s' for %s", p.name, op.name))
       end
