@@ -112,7 +112,7 @@ lint: deps
 SAN_CC    ?= clang
 SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SPEC_PATH := LUA_PATH='lua/?.lua;lua/?/init.lua;./?.lua;;'
-FUZZERS   := encode utf8 sign qr
+FUZZERS   := encode utf8 sign request qr
 FUZZ_TIME ?= 20
 VALGRIND_CALLS ?= 1000
 SOAK_CALLS ?= 100000
@@ -142,10 +142,10 @@ valgrind: deps all
 	  --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 	  --num-callers=30 lua5.4 spec/support/workout.lua $(VALGRIND_CALLS)
 
-build/fuzz/%_fuzz: fuzz/%_fuzz.c src/buf.c src/encode.c src/sign.c $(HEADERS)
+build/fuzz/%_fuzz: fuzz/%_fuzz.c src/buf.c src/encode.c src/sign.c src/request.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  -Isrc -o $@ $< src/buf.c src/encode.c src/sign.c $(SSL_LIBS) -pthread
+	  -Isrc -o $@ $< src/buf.c src/encode.c src/sign.c src/request.c $(SSL_LIBS) -pthread
 
 # The QR harness needs the QR code and its libraries instead of the signer.
 build/fuzz/qr_fuzz: fuzz/qr_fuzz.c src/qr.c src/encode.c src/buf.c $(HEADERS)
