@@ -53,7 +53,8 @@ static void check_http1(const cams_request *r) {
   blank = strstr(p, "\r\n\r\n");
   if (!blank) abort();
   if ((size_t)(end - (blank + 4)) != r->body_len) abort();
-  if (r->body_len && memcmp(blank + 4, cams_buf_str(&r->data) + r->body_off, r->body_len)) abort();
+  if (r->body_len && memcmp(blank + 4, cams_buf_str(&r->data) + r->body_off, r->body_len) != 0)
+    abort();
   while (p < blank + 2) { /* each line ends with CRLF and holds neither alone */
     const char *eol = strstr(p, "\r\n");
     const char *q;
@@ -71,7 +72,7 @@ static void check_request(const cams_request *r, const char *url, size_t url_len
   const char *lines[CAMS_REQUEST_MAX_LINES];
   size_t i, n = cams_request_lines(r, lines, CAMS_REQUEST_MAX_LINES);
   if (n != r->nlines) abort();
-  if (url && (r->url_len != url_len || memcmp(cams_buf_str(&r->data), url, url_len))) abort();
+  if (url && (r->url_len != url_len || memcmp(cams_buf_str(&r->data), url, url_len) != 0)) abort();
   for (i = 0; i < n; i++)
     if (strchr(lines[i], '\r') || strchr(lines[i], '\n') || !strpbrk(lines[i], ":;")) abort();
   check_http1(r);
