@@ -74,26 +74,49 @@ function M.schema(rules)
   return { rules = rules, names = names }
 end
 
+--- The message for the first unknown key of `t` (in byte order, so that it does not depend
+-- on table order), with the closest known one, or nil. `names`: the known keys (sorted);
+-- `accepted` (optional): a set of further keys that are fine. `what` names the table.
+-- With `noun` "key" the message reads "unknown key 'x' in <what>", else "unknown option 'x'
+-- for <what>".
+function M.unknown_key(t, names, what, noun, accepted)
+  local known = {}
+  for _, k in ipairs(names) do
+    known[k] = true
+  end
+  local unknown
+  for k in pairs(t) do
+    if type(k) ~= "string" then
+      return noun == "key" and format("unexpected %s key in %s", type(k), what)
+        or format("unexpected %s key in the options of %s", type(k), what)
+    elseif not known[k] and not (accepted and accepted[k] ~= nil)
+        and (unknown == nil or k < unknown) then
+      unknown = k
+    end
+  end
+  if unknown == nil then
+    return nil
+  end
+  if noun == "key" then
+    return format("unknown key '%s' in %s%s", show(unknown), what,
+      validate.suggestion(unknown, names, "keys"))
+  end
+  return format("unknown option '%s' for %s%s", show(unknown), what,
+    validate.suggestion(unknown, names, "options"))
+end
+
 --- What is wrong with the table `t` of options of `what`, or nil: an unknown key is named
 -- with the closest known one; then each value is checked in name order.
 function M.check(t, schema, what)
-  local rules, unknown = schema.rules, nil
-  for k in pairs(t) do
-    if type(k) ~= "string" then
-      return format("unexpected %s key in the options of %s", type(k), what)
-    end
-    if not rules[k] then
-      unknown = (unknown == nil or k < unknown) and k or unknown
-    end
+  local msg = M.unknown_key(t, schema.names, what)
+  if msg then
+    return msg
   end
-  if unknown then
-    return format("unknown option '%s' for %s%s", show(unknown), what,
-      validate.suggestion(unknown, schema.names, "options"))
-  end
+  local rules = schema.rules
   for _, name in ipairs(schema.names) do
     local v = t[name]
     if v ~= nil then
-      local msg = rules[name](v, name)
+      msg = rules[name](v, name)
       if msg then
         return msg
       end

@@ -27,6 +27,7 @@
 -- qr.options(opts) checks the options alone and returns them with the defaults filled in.
 
 local errors = require "cams.errors"
+local options = require "cams.options"
 local validate = require "cams.validate"
 
 local M = {}
@@ -35,33 +36,11 @@ local byte, find, format, sub = string.byte, string.find, string.format, string.
 local floor = math.floor
 
 local OPTIONS = { "level", "margin", "scale" }
-local TERMINAL_OPTIONS = { "invert" }
+local TERMINAL_OPTIONS = options.schema{ invert = options.boolean }
 local LEVELS = { L = true, M = true, Q = true, H = true }
 
 local function invalid(message)
-  return nil, errors.new{ code = "InvalidParameter", message = message }
-end
-
--- The first unknown key of opts (sorted, so the message does not depend on table order)
--- as an error message, or nil.
-local function unknown_key(opts, names, what)
-  local known, unknown = {}, {}
-  for _, k in ipairs(names) do
-    known[k] = true
-  end
-  for k in pairs(opts) do
-    if type(k) ~= "string" then
-      return format("unexpected %s key in the options of %s", type(k), what)
-    elseif not known[k] then
-      unknown[#unknown + 1] = k
-    end
-  end
-  if #unknown == 0 then
-    return nil
-  end
-  table.sort(unknown)
-  return format("unknown option '%s' for %s%s", validate.show(unknown[1]), what,
-    validate.suggestion(unknown[1], names, "options"))
+  return nil, errors.invalid(message)
 end
 
 local function integer_in(v, name, lo, hi, unit)
@@ -123,12 +102,9 @@ function Code:terminal(opts)
   elseif type(opts) ~= "table" then
     error("cams: terminal expects a table of options, got " .. type(opts), 2)
   end
-  local msg = unknown_key(opts, TERMINAL_OPTIONS, "terminal")
+  local msg = options.check(opts, TERMINAL_OPTIONS, "terminal")
   if msg then
     return invalid(msg)
-  end
-  if opts.invert ~= nil and type(opts.invert) ~= "boolean" then
-    return invalid("invert must be a boolean, got " .. type(opts.invert))
   end
   return self._core:terminal(opts.invert == true)
 end
@@ -136,8 +112,8 @@ end
 local function load_core()
   local ok, core = pcall(require, "cams.core")
   if not ok or type(core) ~= "table" then
-    return nil, errors.new{ code = "Core.Unavailable",
-      message = "the C module cams.core could not be loaded: " .. tostring(core) }
+    return nil, errors.core_unavailable("the C module cams.core could not be loaded: "
+      .. tostring(core))
   end
   return core
 end
@@ -145,7 +121,7 @@ end
 --- The options of encode checked, defaults filled in: `{ level =, margin =, scale = }`,
 -- or nil and an error.
 function M.options(opts)
-  local msg = unknown_key(opts, OPTIONS, "cams.qr")
+  local msg = options.unknown_key(opts, OPTIONS, "cams.qr")
   if msg then
     return invalid(msg)
   end

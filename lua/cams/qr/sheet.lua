@@ -20,6 +20,7 @@
 -- entry; arguments that are not tables raise.
 
 local errors = require "cams.errors"
+local options = require "cams.options"
 local qr = require "cams.qr"
 local validate = require "cams.validate"
 
@@ -35,29 +36,7 @@ local API_FIELDS = { QrdlCode = "code", PrefilledMessage = "message", DeepLinkUr
   QrImageUrl = false, GenerateQrImage = false, PhoneNumber = false }
 
 local function invalid(message)
-  return nil, errors.new{ code = "InvalidParameter", message = message }
-end
-
--- The first unknown key of t as an error message, or nil; `aliases` are known too.
-local function unknown_key(t, names, where, aliases)
-  local known = {}
-  for _, k in ipairs(names) do
-    known[k] = true
-  end
-  local unknown = {}
-  for k in pairs(t) do
-    if type(k) ~= "string" then
-      return format("unexpected %s key in %s", type(k), where)
-    elseif not known[k] and (aliases or {})[k] == nil then
-      unknown[#unknown + 1] = k
-    end
-  end
-  if #unknown == 0 then
-    return nil
-  end
-  table.sort(unknown)
-  return format("unknown key '%s' in %s%s", validate.show(unknown[1]), where,
-    validate.suggestion(unknown[1], names, "keys"))
+  return nil, errors.invalid(message)
 end
 
 -- What is wrong with a text field (to follow its name), or nil.
@@ -81,7 +60,7 @@ local function read_code(c, where)
   if type(c) ~= "table" then
     return nil, format("%s must be a table, got %s", where, type(c))
   end
-  local msg = unknown_key(c, CODE_KEYS, where, API_FIELDS)
+  local msg = options.unknown_key(c, CODE_KEYS, where, "key", API_FIELDS)
   if msg then
     return nil, msg
   end
@@ -169,7 +148,7 @@ function M.html(numbers, opts)
   elseif type(opts) ~= "table" then
     error("cams: qr sheet expects a table of options, got " .. type(opts), 2)
   end
-  local msg = unknown_key(opts, OPTIONS, "the options of the QR sheet")
+  local msg = options.unknown_key(opts, OPTIONS, "the options of the QR sheet", "key")
   if msg then
     return invalid(msg)
   end
@@ -194,7 +173,7 @@ function M.html(numbers, opts)
     if type(n) ~= "table" then
       return invalid(format("%s must be a table, got %s", where, type(n)))
     end
-    msg = unknown_key(n, NUMBER_KEYS, where)
+    msg = options.unknown_key(n, NUMBER_KEYS, where, "key")
     if msg then
       return invalid(msg)
     end

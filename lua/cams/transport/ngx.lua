@@ -122,17 +122,23 @@ function Exchange:malformed(msg)
   return nil, "Response.Malformed", "broken HTTP response from " .. self.where .. ": " .. msg
 end
 
-function Exchange:receive(pattern)
+-- One socket operation (`op`: "send" or "receive") with the time left before the deadline;
+-- what it returns, or nil, code, message (`what` names it in messages).
+function Exchange:io(op, arg, what)
   local ms = self:left()
   if not ms then
-    return self:timeout("reading the response from")
+    return self:timeout(what)
   end
   self.sock:settimeout(ms)
-  local data, err = self.sock:receive(pattern)
+  local data, err = self.sock[op](self.sock, arg)
   if data then
     return data
   end
-  return self:io_error(err, "reading the response from")
+  return self:io_error(err, what)
+end
+
+function Exchange:receive(pattern)
+  return self:io("receive", pattern, "reading the response from")
 end
 
 function Exchange:line()
@@ -323,22 +329,17 @@ function Exchange:open(u, connect_timeout)
 end
 
 function Exchange:run(data)
-  local ms = self:left()
-  if not ms then
-    return self:timeout("sending the request to")
-  end
-  self.sock:settimeout(ms)
-  local sent, err = self.sock:send(data)
+  local sent, code, msg = self:io("send", data, "sending the request to")
   if not sent then
-    return self:io_error(err, "sending the request to")
+    return nil, code, msg
   end
   local status, headers, version = self:read_head()
   if not status then
     return nil, headers, version
   end
-  local body, reusable, msg = self:read_body(status, headers)
+  local body, reusable, why = self:read_body(status, headers)
   if not body then
-    return nil, reusable, msg
+    return nil, reusable, why
   end
   return status, headers, body, reusable and keep_alive(version, headers)
 end
