@@ -1,5 +1,5 @@
 -- The whole QR-code lifecycle against the mock CAMS server: create, list, update,
--- delete; the result hook of list_qrdl; prepare (signing without sending); the trace hook.
+-- delete; prepare (signing without sending); the trace hook.
 local cams = require "cams"
 local redact = require "cams.redact"
 local mock = require "spec.support.mock"
@@ -230,50 +230,5 @@ describe("QR-code lifecycle", function()
     assert.is_nil(all:find(TOKEN, 1, true))
     local bad = cams.new{ access_key_id = "a", access_key_secret = "b", trace = "yes" }
     assert.is_nil(bad)
-  end)
-end)
-
-describe("result hook of list_qrdl", function()
-  local saved = {}
-  local function reload(body)
-    for name in pairs(package.loaded) do
-      if name == "cams" or name:sub(1, 5) == "cams." then
-        saved[name] = saved[name] or package.loaded[name]
-        package.loaded[name] = nil
-      end
-    end
-    local real = saved["cams.core"] or require("cams.core")
-    local fake = setmetatable({
-      http = function()
-        return { request = function() return 200, {}, body end, close = function() end }
-      end,
-    }, { __index = real })
-    package.loaded["cams.core"] = fake
-    return require("cams").new{ access_key_id = "a", access_key_secret = "b", qps = false }
-  end
-
-  after_each(function()
-    for name in pairs(package.loaded) do
-      if name == "cams" or name:sub(1, 5) == "cams." then package.loaded[name] = nil end
-    end
-    for name, mod in pairs(saved) do package.loaded[name] = mod end
-    saved = {}
-  end)
-
-  it("gives an empty table when Data is null or missing", function()
-    for _, body in ipairs{ '{"Code":"OK","RequestId":"r","Data":null}', '{"Code":"OK","RequestId":"r"}' } do
-      local c = reload(body)
-      local list, full = c:list_qrdl{ phone_number = "1" }
-      assert.same({}, list)
-      assert.equals("r", full.RequestId)
-    end
-  end)
-
-  it("leaves the other operations returning the whole body", function()
-    local c = reload('{"Code":"OK","RequestId":"r","Data":{"QrdlCode":"X"}}')
-    local res, second = c:create_qrdl{ phone_number = "1", prefilled_message = "m",
-                                       generate_qr_image = "SVG" }
-    assert.equals("X", res.Data.QrdlCode)
-    assert.is_nil(second)
   end)
 end)
