@@ -1,6 +1,8 @@
 -- The path of a call (cams.call and its stages): the request the signer gets and what
--- goes on the wire, the options of a call, a failure in the signer.
+-- goes on the wire, the options of a call, a failure in the signer, pacing and retries on
+-- the fake core's clock (it moves only when slept: no real waiting).
 local fake_client = require "spec.support.fake_client"
+local fake_core = require "spec.support.fake_core"
 local util = require "spec.support.util"
 
 local SECRET = fake_client.SECRET
@@ -89,5 +91,68 @@ describe("options of a call", function()
     assert.same({ ["x-trace"] = "1" }, f.calls.sign_args.headers)
     local res, err = client:update_qrdl(args(), { header = {} })
     expect_invalid(res, err, "'header'", "did you mean 'headers'?")
+  end)
+end)
+
+describe("pacing and retries", function()
+  local f = fake_client.use()
+
+  it("paces each action at its documented rate unless qps says otherwise", function()
+    local c = f.new_ok()
+    for _ = 1, 3 do assert(c:update_qrdl(args())) end -- 5 calls/s: slots 0.21 s apart
+    assert.near(2 * 0.21, f.calls.slept, 1e-9)
+    assert(c:call("ListPhoneMessageQrdl", { PhoneNumber = "1" })) -- an action of its own
+    assert.near(2 * 0.21, f.calls.slept, 1e-9)
+    local slow = f.new_ok{ qps = 2 }
+    for _ = 1, 3 do assert(slow:update_qrdl(args())) end
+    assert.near(2 * 0.21 + 2 * 0.525, f.calls.slept, 1e-9)
+    local unpaced = f.new_ok{ qps = false }
+    for _ = 1, 3 do assert(unpaced:update_qrdl(args())) end
+    assert.near(2 * 0.21 + 2 * 0.525, f.calls.slept, 1e-9)
+    assert.equals(10, f.calls.request)
+  end)
+
+  it("refuses a call whose rate-limit slot comes after the deadline, sending nothing", function()
+    local c = f.new_ok{ qps = 0.2, deadline = 3 } -- the second slot is 5.25 s away
+    assert(c:update_qrdl(args()))
+    local res, err = c:update_qrdl(args())
+    assert.is_nil(res)
+    assert.equals("DeadlineExceeded", err.code)
+    assert.equals(0, err.attempts)
+    assert.is_false(err.retryable)
+    assert.equals(1, f.calls.request)
+    assert.equals(0, f.calls.slept)
+  end)
+
+  it("retries a retryable answer after a backoff, signed afresh", function()
+    local nonces = {}
+    f.load(function(r, calls)
+      nonces[#nonces + 1] = r.headers["x-acs-signature-nonce"]
+      if calls.request == 1 then
+        return 503, {}, '{"Code":"ServiceUnavailable","Message":"busy","RequestId":"R1"}'
+      end
+      return 200, {}, fake_core.OK_BODY
+    end)
+    local res = assert(f.new_ok{ qps = false }:update_qrdl(args()))
+    assert.equals("OK", res.Code)
+    assert.equals(2, f.calls.request)
+    assert.equals(2, f.calls.sign)
+    assert.is_string(nonces[1])
+    assert.are_not.equal(nonces[1], nonces[2])
+    assert.near(0.2 * 0.5, f.calls.slept, 1e-9) -- full jitter: the base delay times random()
+  end)
+
+  it("stops retrying when the next attempt would start past the deadline", function()
+    f.load(function()
+      return 503, {}, '{"Code":"ServiceUnavailable","Message":"busy"}'
+    end)
+    local c = f.new_ok{ qps = false, deadline = 1, retries = 10 }
+    local res, err = c:update_qrdl(args())
+    assert.is_nil(res)
+    assert.equals("ServiceUnavailable", err.code)
+    -- backoffs of 0.1, 0.2 and 0.4 s fit into the second; the next one (0.8 s) does not
+    assert.equals(4, err.attempts)
+    assert.equals(4, f.calls.request)
+    assert.near(0.7, f.calls.slept, 1e-9)
   end)
 end)
