@@ -92,7 +92,7 @@ describe("client:update_many", function()
     local _, summary = client{ qps = qps, retries = 0 }:update_many(rows_of(n))
     local elapsed = socket.gettime() - started
     -- no System.LimitControl (there are no retries here), and the calls were spread out
-    -- (cli_spec sends more rows than the server's limit allows in one second)
+    -- (e2e/cli_spec.lua sends more rows than the server's limit allows in one second)
     assert.equals(n, summary.succeeded)
     assert.equals(n, m:request_count())
     assert.is_true(elapsed >= (n - 1) / qps * 0.9, "took only " .. elapsed .. " s")

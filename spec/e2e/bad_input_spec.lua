@@ -1,6 +1,7 @@
 -- Bad input against the real core and the mock server: every case ends in a clear error
 -- (or, for a programming error, raises) before anything reaches the network.
--- Complements the checks in api_spec.lua (fake core) and e2e_spec.lua.
+-- Complements the checks with the fake core (spec/unit/config_spec.lua, validate_spec.lua)
+-- and update_qrdl_spec.lua.
 local cams = require "cams"
 local mock = require "spec.support.mock"
 

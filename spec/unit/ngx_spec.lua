@@ -1,6 +1,6 @@
 -- The nginx side of lua-cams without nginx: transport choice by phase, the options that
 -- only make sense inside nginx, URL handling of the cosocket transport and the shared-dict
--- rate limiter, with a stand-in `ngx` global. spec/nginx_spec.lua runs the real thing.
+-- rate limiter, with a stand-in `ngx` global. spec/e2e/nginx_spec.lua runs the real thing.
 local shdict = require "cams.ratelimit.shdict"
 local fake_core = require "spec.support.fake_core"
 local fresh = require "spec.support.fresh"

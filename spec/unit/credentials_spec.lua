@@ -1,6 +1,6 @@
 -- Credential sources, the chain and the refresh cache, without a server: the environment
 -- is a table, HOME a temporary directory and the transport a recorder that answers nothing.
--- Requests against the mock STS and metadata service are in credentials_e2e_spec.lua.
+-- Requests against the mock STS and metadata service are in spec/e2e/credentials_spec.lua.
 local credentials = require "cams.credentials"
 local config = require "cams.config"
 local refreshing = require "cams.credentials.refreshing"
