@@ -1,7 +1,6 @@
 -- client:update_many against the mock CAMS server: per-row results, callbacks, pacing
 -- under a limit the mock enforces, retries, injected failures, skipping and stopping.
-local cams = require "cams"
-local mock = require "spec.support.mock"
+local mock_client = require "spec.support.mock_client"
 local socket = require "socket"
 
 local PHONE = "8615800000003"
@@ -16,19 +15,8 @@ local function rows_of(n, first)
 end
 
 describe("client:update_many", function()
-  local m
-
-  setup(function() m = mock.start{} end)
-  teardown(function() if m then m:stop() end end)
-  before_each(function() m:reset() end)
+  local m, client = mock_client.use{ qps = 200, retry_base_delay = 0.01 }
   after_each(function() m:config{ qps = 0 } end)
-
-  local function client(opts)
-    local o = { access_key_id = "testid", access_key_secret = "testsecret", endpoint = m.endpoint,
-                ca_file = m.ca_file, qps = 200, retry_base_delay = 0.01 }
-    for k, v in pairs(opts or {}) do o[k] = v end
-    return assert(cams.new(o))
-  end
 
   it("updates every row and reports each result and the progress", function()
     local rows = rows_of(12)

@@ -2,30 +2,18 @@
 -- delete; prepare (signing without sending); the trace hook.
 local cams = require "cams"
 local redact = require "cams.redact"
-local mock = require "spec.support.mock"
+local mock_client = require "spec.support.mock_client"
+local util = require "spec.support.util"
 
 local PHONE = "8615800000001"
 -- keys the mock knows (spec/support/mock/verify.lua)
-local SECRET, STS_SECRET, TOKEN = "testsecret", "stssecret", "ststoken"
+local STS_SECRET, TOKEN = mock_client.STS.access_key_secret, mock_client.STS.security_token
 
 describe("QR-code lifecycle", function()
-  local m
-
-  setup(function() m = mock.start{} end)
-  teardown(function() if m then m:stop() end end)
-  before_each(function() m:reset() end)
-
-  local function client(opts)
-    local o = { access_key_id = "testid", access_key_secret = SECRET, endpoint = m.endpoint,
-                ca_file = m.ca_file, qps = false }
-    for k, v in pairs(opts or {}) do o[k] = v end
-    return assert(cams.new(o))
-  end
+  local m, client = mock_client.use{ qps = false }
 
   local function sts(opts)
-    local o = { access_key_id = "stsid", access_key_secret = STS_SECRET, security_token = TOKEN }
-    for k, v in pairs(opts or {}) do o[k] = v end
-    return client(o)
+    return client(util.merge(mock_client.STS, opts))
   end
 
   local function messages(phone)
@@ -122,14 +110,7 @@ describe("QR-code lifecycle", function()
   end)
 
   it("has module-level helpers on the default client", function()
-    local saved_getenv, saved_default = cams._getenv, cams._default
-    local env = {
-      ALIBABA_CLOUD_ACCESS_KEY_ID = "testid", ALIBABA_CLOUD_ACCESS_KEY_SECRET = SECRET,
-      ALIBABA_CLOUD_ENDPOINT = m.endpoint, CAMS_CA_FILE = m.ca_file,
-    }
-    cams._getenv = function(k) return env[k] end
-    cams._default = nil
-    local ok, err = pcall(function()
+    mock_client.with_environment(mock_client.environment(m), function()
       local created = assert(cams.create_qrdl{ phone_number = PHONE, prefilled_message = "m",
                                                generate_qr_image = "SVG" })
       local list, body = cams.list_qrdl{ phone_number = PHONE }
@@ -138,9 +119,6 @@ describe("QR-code lifecycle", function()
       assert(cams.delete_qrdl{ phone_number = PHONE, qrdl_code = list[1].QrdlCode })
       assert.same({}, m:codes(PHONE))
     end)
-    if cams._default then cams._default:close() end
-    cams._getenv, cams._default = saved_getenv, saved_default
-    assert(ok, err)
   end)
 
   describe("prepare", function()
