@@ -4,16 +4,10 @@
 local core = require "cams.core"
 local qr = require "cams.qr"
 local sheet = require "cams.qr.sheet"
-local util = require("spec.support.mock").util
+local util = require "spec.support.util"
 
 local q, run, read_file, write_file = util.q, util.run, util.read_file, util.write_file
-
-local function output_of(cmd)
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+local output_of = util.output
 
 -- What zbarimg reads in a picture: each symbol's text followed by a newline.
 local function zbar(path)
@@ -110,14 +104,8 @@ local LEVELS = { "L", "M", "Q", "H" }
 describe("cams.qr", function()
   local dir
 
-  setup(function()
-    dir = output_of("mktemp -d"):gsub("%s+$", "")
-    assert.truthy(dir:match("^/"))
-  end)
-
-  teardown(function()
-    if dir then run("rm -rf " .. q(dir)) end
-  end)
+  setup(function() dir = util.tmpdir("qr") end)
+  teardown(function() util.remove_tmpdir(dir) end)
 
   it("sizes the symbol by its version, smallest version that holds the text", function()
     local a = assert(qr.encode("a"))
@@ -316,14 +304,8 @@ end)
 describe("cams.qr.sheet", function()
   local dir
 
-  setup(function()
-    dir = output_of("mktemp -d"):gsub("%s+$", "")
-    assert.truthy(dir:match("^/"))
-  end)
-
-  teardown(function()
-    if dir then run("rm -rf " .. q(dir)) end
-  end)
+  setup(function() dir = util.tmpdir("qr") end)
+  teardown(function() util.remove_tmpdir(dir) end)
 
   local NUMBERS = {
     { phone_number = "8615800000000", codes = {

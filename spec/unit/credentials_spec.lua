@@ -7,14 +7,12 @@ local refreshing = require "cams.credentials.refreshing"
 local ini = require "cams.credentials.ini"
 local core = require "cams.core"
 local tmphome = require "spec.support.tmphome"
+local util = require "spec.support.util"
 local cjson = require "cjson"
 
 local SECRET = "Secret-Of-The-Profile-000"
 local TOKEN = "Token-Of-The-Profile-000"
-
-local function contains(s, needle)
-  return type(s) == "string" and s:find(needle, 1, true) ~= nil
-end
+local contains = util.contains
 
 -- A transport that records requests (as tables) and fails them all (no network in these
 -- specs).
