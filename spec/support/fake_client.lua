@@ -8,6 +8,7 @@
 --     local f = fake_client.use(respond)  -- respond as for fake_core.new (nil: a success)
 --     f.cams, f.core, f.calls             -- this test's cams module, fake core and its record
 --     f.env                               -- the environment cams reads (cams._getenv)
+--     f.client                            -- a client with the test keys, made before each test
 --     f.load(respond)                     -- loads afresh again, answering through respond
 --     f.new(opts)                         -- cams.new with the test keys and opts
 --     f.new_ok(opts)                      -- the same, asserting a client
@@ -72,7 +73,10 @@ function M.use(respond)
     return M.expect_invalid(c, err, ...)
   end
 
-  busted.before_each(function() f.load(respond) end)
+  busted.before_each(function()
+    f.load(respond)
+    f.client = f.new_ok()
+  end)
   busted.teardown(function() fresh.restore() end)
   return f
 end

@@ -10,13 +10,9 @@ local args, contains, expect_invalid = fake_client.args, util.contains, fake_cli
 
 describe("a call", function()
   local f = fake_client.use()
-  local client
-  before_each(function()
-    client = f.new_ok()
-  end)
 
   it("sends PascalCase parameters and returns the body", function()
-    local res, err = client:update_qrdl(args{ cust_space_id = "cams-kei0000" })
+    local res, err = f.client:update_qrdl(args{ cust_space_id = "cams-kei0000" })
     assert.is_nil(err)
     assert.equals("OK", res.Code)
     assert.equals("https://wa.msg/", res.Data.DeepLinkUrl)
@@ -41,13 +37,13 @@ describe("a call", function()
   end)
 
   it("signs with HMAC-SHA1 when signature is v2", function()
-    client = f.new_ok{ signature = "v2" }
-    assert(client:update_qrdl(args()))
+    f.client = f.new_ok{ signature = "v2" }
+    assert(f.client:update_qrdl(args()))
     assert.equals("HMAC-SHA1", f.calls.sign_args.algorithm)
   end)
 
   it("signs any action with string or number values", function()
-    local res = assert(client:call("ListPhoneMessageQrdl", { PhoneNumber = 8615800000000,
+    local res = assert(f.client:call("ListPhoneMessageQrdl", { PhoneNumber = 8615800000000,
       PageSize = 10, Ratio = 0.1, CustSpaceId = "cams-x" }))
     assert.equals("OK", res.Code)
     local s = f.calls.sign_args
@@ -59,7 +55,7 @@ describe("a call", function()
 
   it("turns a signing failure into an error without the secret", function()
     f.core.sign = function(t) error("cannot sign with " .. t.access_key_secret) end
-    local res, err = client:call("X", {})
+    local res, err = f.client:call("X", {})
     expect_invalid(res, err, "signed", "****")
     assert.is_false(contains(err.message, SECRET))
     assert.equals(0, f.calls.request)
@@ -68,28 +64,24 @@ end)
 
 describe("options of a call", function()
   local f = fake_client.use()
-  local client
-  before_each(function()
-    client = f.new_ok()
-  end)
 
   it("takes version, params_in and method options", function()
-    assert(client:call("GetSomething", nil, { version = "2021-01-01", params_in = "query",
+    assert(f.client:call("GetSomething", nil, { version = "2021-01-01", params_in = "query",
       method = "GET" }))
     local s = f.calls.sign_args
     assert.equals("2021-01-01", s.version)
     assert.equals("query", s.params_in)
     assert.equals("GET", f.calls.last_request.method)
-    local res, err = client:call("X", {}, { verison = "2021-01-01" })
+    local res, err = f.client:call("X", {}, { verison = "2021-01-01" })
     expect_invalid(res, err, "'verison'", "did you mean 'version'?")
-    res, err = client:call("X", {}, { params_in = "header" })
+    res, err = f.client:call("X", {}, { params_in = "header" })
     expect_invalid(res, err, "params_in")
   end)
 
   it("forwards extra headers and rejects unknown call options", function()
-    assert(client:update_qrdl(args(), { headers = { ["x-trace"] = "1" } }))
+    assert(f.client:update_qrdl(args(), { headers = { ["x-trace"] = "1" } }))
     assert.same({ ["x-trace"] = "1" }, f.calls.sign_args.headers)
-    local res, err = client:update_qrdl(args(), { header = {} })
+    local res, err = f.client:update_qrdl(args(), { header = {} })
     expect_invalid(res, err, "'header'", "did you mean 'headers'?")
   end)
 end)

@@ -32,10 +32,6 @@ end)
 
 describe("client", function()
   local f = fake_client.use()
-  local client
-  before_each(function()
-    client = f.new_ok()
-  end)
 
   it("keeps secrets out of the client table and of tostring", function()
     local c = f.new_ok{ security_token = TOKEN }
@@ -66,24 +62,24 @@ describe("client", function()
   end)
 
   it("creates the HTTP handle once, with the client's settings", function()
-    client = f.new_ok{ timeout = 7, connect_timeout = 2 }
+    f.client = f.new_ok{ timeout = 7, connect_timeout = 2 }
     assert.equals(0, f.calls.http)
-    assert(client:update_qrdl(args()))
-    assert(client:update_qrdl(args()))
+    assert(f.client:update_qrdl(args()))
+    assert(f.client:update_qrdl(args()))
     assert.equals(1, f.calls.http)
     assert.equals(2, f.calls.request)
     assert.equals(7, f.calls.http_opts.timeout)
     assert.equals(2, f.calls.http_opts.connect_timeout)
-    assert.is_true(client:close())
+    assert.is_true(f.client:close())
     assert.equals(1, f.calls.close)
-    assert(client:update_qrdl(args()))
+    assert(f.client:update_qrdl(args()))
     assert.equals(2, f.calls.http)
   end)
 
   it("raises on a non-table argument", function()
-    assert.has_error(function() client:update_qrdl("8615800000000") end)
-    assert.has_error(function() client:update_qrdl() end)
-    assert.has_error(function() client.update_qrdl(args()) end)
+    assert.has_error(function() f.client:update_qrdl("8615800000000") end)
+    assert.has_error(function() f.client:update_qrdl() end)
+    assert.has_error(function() f.client.update_qrdl(args()) end)
     assert.has_error(function() f.cams.update_qrdl(42) end)
     assert.equals(0, f.calls.sign)
   end)

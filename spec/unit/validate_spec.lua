@@ -8,10 +8,9 @@ local args, contains, expect_invalid = fake_client.args, util.contains, fake_cli
 
 describe("update_qrdl arguments", function()
   local f = fake_client.use()
-  local client
 
   local function rejected(over, ...)
-    local res, err = client:update_qrdl(args(over))
+    local res, err = f.client:update_qrdl(args(over))
     expect_invalid(res, err, ...)
     assert.equals("UpdatePhoneMessageQrdl", err.action)
     assert.equals(0, err.attempts)
@@ -22,19 +21,15 @@ describe("update_qrdl arguments", function()
     return err
   end
 
-  before_each(function()
-    client = f.new_ok()
-  end)
-
   it("leaves out an empty optional parameter", function()
-    assert(client:update_qrdl(args{ cust_space_id = "" }))
+    assert(f.client:update_qrdl(args{ cust_space_id = "" }))
     assert.is_nil(f.calls.sign_args.params.CustSpaceId)
   end)
 
   it("accepts an integral number as phone_number", function()
-    assert(client:update_qrdl(args{ phone_number = 8615800000000 }))
+    assert(f.client:update_qrdl(args{ phone_number = 8615800000000 }))
     assert.equals("8615800000000", f.calls.sign_args.params.PhoneNumber)
-    assert(client:update_qrdl(args{ phone_number = 8615800000000.0 }))
+    assert(f.client:update_qrdl(args{ phone_number = 8615800000000.0 }))
     assert.equals("8615800000000", f.calls.sign_args.params.PhoneNumber)
   end)
 
@@ -58,7 +53,7 @@ describe("update_qrdl arguments", function()
     for _, name in ipairs{ "phone_number", "qrdl_code", "prefilled_message", "generate_qr_image" } do
       local a = args()
       a[name] = nil
-      local res, err = client:update_qrdl(a)
+      local res, err = f.client:update_qrdl(a)
       expect_invalid(res, err, "missing required parameter '" .. name .. "'")
       rejected({ [name] = "" }, "'" .. name .. "'", "empty")
     end
@@ -75,7 +70,7 @@ describe("update_qrdl arguments", function()
   it("checks enum values and lists the allowed ones", function()
     rejected({ generate_qr_image = "GIF" }, "'generate_qr_image'", "SVG, PNG")
     rejected({ generate_qr_image = "svg" }, "'generate_qr_image'", "SVG, PNG", "case-sensitive")
-    assert(client:update_qrdl(args{ generate_qr_image = "PNG" }))
+    assert(f.client:update_qrdl(args{ generate_qr_image = "PNG" }))
   end)
 
   it("rejects NUL bytes everywhere", function()
@@ -90,7 +85,7 @@ describe("update_qrdl arguments", function()
       rejected({ [name] = "a\r\nb" }, "'" .. name .. "'", "line break")
       rejected({ [name] = "a\nb" }, "'" .. name .. "'")
     end
-    assert(client:update_qrdl(args{ prefilled_message = "Hello\r\nWorld\n" }))
+    assert(f.client:update_qrdl(args{ prefilled_message = "Hello\r\nWorld\n" }))
     assert.equals("Hello\r\nWorld\n", f.calls.sign_args.params.PrefilledMessage)
   end)
 
@@ -99,7 +94,7 @@ describe("update_qrdl arguments", function()
       "\226\130", "\128", "\255", "ok\248\136\128\128\128" } do
       rejected({ prefilled_message = bad }, "'prefilled_message'", "UTF-8")
     end
-    assert(client:update_qrdl(args{ prefilled_message = "h\195\169llo \226\130\172 \240\159\145\139" }))
+    assert(f.client:update_qrdl(args{ prefilled_message = "h\195\169llo \226\130\172 \240\159\145\139" }))
   end)
 
   it("does not echo values in messages", function()
@@ -110,31 +105,27 @@ end)
 
 describe("generic call parameters", function()
   local f = fake_client.use()
-  local client
-  before_each(function()
-    client = f.new_ok()
-  end)
 
   it("rejects other value types, bad names and reserved parameters", function()
-    local res, err = client:call("ListPhoneMessageQrdl", { PhoneNumber = true })
+    local res, err = f.client:call("ListPhoneMessageQrdl", { PhoneNumber = true })
     expect_invalid(res, err, "'PhoneNumber'", "boolean")
-    res, err = client:call("ListPhoneMessageQrdl", { PhoneNumber = { "1" } })
+    res, err = f.client:call("ListPhoneMessageQrdl", { PhoneNumber = { "1" } })
     expect_invalid(res, err, "'PhoneNumber'", "table")
-    res, err = client:call("ListPhoneMessageQrdl", { PhoneNumber = 1 / 0 })
+    res, err = f.client:call("ListPhoneMessageQrdl", { PhoneNumber = 1 / 0 })
     expect_invalid(res, err, "'PhoneNumber'")
-    res, err = client:call("ListPhoneMessageQrdl", { "x" })
+    res, err = f.client:call("ListPhoneMessageQrdl", { "x" })
     expect_invalid(res, err, "number key")
-    res, err = client:call("ListPhoneMessageQrdl", { ["Bad Name"] = "x" })
+    res, err = f.client:call("ListPhoneMessageQrdl", { ["Bad Name"] = "x" })
     expect_invalid(res, err, "Bad Name")
-    res, err = client:call("ListPhoneMessageQrdl", { Signature = "x" })
+    res, err = f.client:call("ListPhoneMessageQrdl", { Signature = "x" })
     expect_invalid(res, err, "'Signature'")
-    res, err = client:call("ListPhoneMessageQrdl", { Message = "a\0b" })
+    res, err = f.client:call("ListPhoneMessageQrdl", { Message = "a\0b" })
     expect_invalid(res, err, "'Message'", "NUL")
-    res, err = client:call("Bad-Action", {})
+    res, err = f.client:call("Bad-Action", {})
     expect_invalid(res, err, "action")
     assert.equals(0, f.calls.sign)
-    assert.has_error(function() client:call(nil, {}) end)
-    assert.has_error(function() client:call("X", "PhoneNumber=1") end)
+    assert.has_error(function() f.client:call(nil, {}) end)
+    assert.has_error(function() f.client:call("X", "PhoneNumber=1") end)
   end)
 end)
 
