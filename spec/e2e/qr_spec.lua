@@ -1,17 +1,18 @@
 -- QR codes drawn by the C core, read back as a phone would: PNG and SVG (rasterised by
--- rsvg-convert) decoded by zbarimg, the terminal text parsed back into modules, and the
--- HTML sheet rendered by headless Chromium and its screenshot decoded.
-local core = require "cams.core"
+-- rsvg-convert) decoded by zbarimg, and the HTML sheet rendered by headless Chromium and
+-- its screenshot decoded. What needs no other program is in spec/unit/qr_spec.lua.
 local qr = require "cams.qr"
 local sheet = require "cams.qr.sheet"
+local samples = require "spec.support.qr_samples"
 local util = require "spec.support.util"
 
 local q, run, read_file, write_file = util.q, util.run, util.read_file, util.write_file
-local output_of = util.output
+local SHORT, ENCODED, RAW, LEVELS = samples.SHORT, samples.ENCODED, samples.RAW, samples.LEVELS
+local with_margin, invalid = samples.with_margin, samples.invalid
 
 -- What zbarimg reads in a picture: each symbol's text followed by a newline.
 local function zbar(path)
-  return output_of("zbarimg --raw -q " .. q(path) .. " 2>/dev/null")
+  return util.output("zbarimg --raw -q " .. q(path) .. " 2>/dev/null")
 end
 
 -- Width, height, bit depth and colour type from a PNG's IHDR chunk.
@@ -23,17 +24,6 @@ local function png_header(png)
     return ((a * 256 + b) * 256 + c) * 256 + d
   end
   return u32(17), u32(21), png:byte(25), png:byte(26)
-end
-
--- The expected picture, quiet zone included: rows of "1" (dark) and "0" (light).
-local function with_margin(code)
-  local light = ("0"):rep(code.margin)
-  local blank = ("0"):rep(code.size + 2 * code.margin)
-  local rows = {}
-  for _ = 1, code.margin do rows[#rows + 1] = blank end
-  for _, row in ipairs(code:matrix()) do rows[#rows + 1] = light .. row .. light end
-  for _ = 1, code.margin do rows[#rows + 1] = blank end
-  return rows
 end
 
 -- The modules an SVG draws, from its viewBox and its one path of 1-module-high runs.
@@ -59,95 +49,11 @@ local function svg_modules(svg)
   return rows
 end
 
--- The modules a terminal picture shows: each character holds two rows (upper and lower
--- half); ink is dark unless inverted. The last line's lower half lies below the picture.
-local INK = { [" "] = { "0", "0" }, ["\226\150\128"] = { "1", "0" },
-  ["\226\150\132"] = { "0", "1" }, ["\226\150\136"] = { "1", "1" } }
-local function terminal_modules(text, width, invert)
-  local rows = {}
-  for line in text:gmatch("([^\n]*)\n") do
-    local top, bottom = {}, {}
-    for ch in line:gmatch("[%z\1-\127\194-\244][\128-\191]*") do
-      local ink = INK[ch]
-      assert.is_table(ink, "unexpected character in the terminal picture")
-      top[#top + 1], bottom[#bottom + 1] = ink[1], ink[2]
-    end
-    assert.equals(width, #top)
-    rows[#rows + 1] = table.concat(top)
-    rows[#rows + 1] = table.concat(bottom)
-  end
-  assert.equals("\n", text:sub(-1))
-  assert.equals(width + 1, #rows) -- an odd number of rows: one half line to spare
-  assert.equals(("0"):rep(width), table.remove(rows))
-  if invert then
-    for i, r in ipairs(rows) do
-      rows[i] = r:gsub("[01]", { ["0"] = "1", ["1"] = "0" })
-    end
-  end
-  return rows
-end
-
-local function invalid(pattern, res, err)
-  assert.is_nil(res)
-  assert.equals("InvalidParameter", err.code)
-  assert.matches(pattern, err.message, 1, true)
-end
-
-local SHORT = "https://wa.me/message/D9II3ABC"
-local MESSAGE = ("Hello! I would like a table for two tonight, 20:00. "
-  .. "\228\189\160\229\165\189 \240\159\152\128 caf\195\169 \194\191mesa?\n"):rep(6)
-local ENCODED = "https://wa.me/8615800000000?text=" .. core.percent_encode(MESSAGE)
-local RAW = "https://wa.me/8615800000000?text=Ol\195\161 Jos\195\169, "
-  .. "\228\189\160\229\165\189 \240\159\152\128 \194\191mesa para dos?"
-local LEVELS = { "L", "M", "Q", "H" }
-
 describe("cams.qr", function()
   local dir
 
   setup(function() dir = util.tmpdir("qr") end)
   teardown(function() util.remove_tmpdir(dir) end)
-
-  it("sizes the symbol by its version, smallest version that holds the text", function()
-    local a = assert(qr.encode("a"))
-    assert.equals(1, a.version)
-    assert.equals(21, a.size)
-    assert.equals("M", a.level)
-    assert.equals(4, a.margin)
-    assert.is_nil(a.scale)
-    for _, text in ipairs({ SHORT, ENCODED, RAW }) do
-      for _, level in ipairs(LEVELS) do
-        local c = assert(qr.encode(text, { level = level }))
-        assert.equals(17 + 4 * c.version, c.size)
-        assert.equals(level, c.level)
-        assert.equals(c.size, #c:matrix())
-      end
-    end
-    local l, h = assert(qr.encode(ENCODED, { level = "L" })), assert(qr.encode(ENCODED,
-      { level = "H" }))
-    assert.is_true(h.version > l.version)
-    assert.equals(40, assert(qr.encode(("a"):rep(1273), { level = "H" })).version)
-  end)
-
-  it("draws the three finder patterns where the standard puts them", function()
-    local c = assert(qr.encode(SHORT))
-    local finder = { "1111111", "1000001", "1011101", "1011101", "1011101", "1000001",
-      "1111111" }
-    local rows, n = c:matrix(), c.size
-    for i = 1, 7 do
-      assert.equals(finder[i], rows[i]:sub(1, 7))
-      assert.equals(finder[i], rows[i]:sub(n - 6, n))
-      assert.equals(finder[i], rows[n - 7 + i]:sub(1, 7))
-    end
-    assert.equals("0000000", rows[8]:sub(1, 7)) -- separator
-    for i = 9, n - 8 do -- timing patterns between the finders
-      assert.equals(i % 2 == 1, c:module(i, 7))
-      assert.equals(i % 2 == 1, c:module(7, i))
-    end
-    for y = 1, n do
-      for x = 1, n do assert.equals(rows[y]:sub(x, x) == "1", c:module(x, y)) end
-    end
-    assert.is_true(c:module(9, n - 7)) -- the dark module beside the lower-left finder
-  end)
 
   it("PNG: zbarimg reads back the exact text at every level and layout", function()
     local layouts = { { margin = 4 }, { margin = 2, scale = 3 }, { margin = 8, scale = 5 } }
@@ -204,18 +110,6 @@ describe("cams.qr", function()
     assert.equals(RAW .. "\n", zbar(dir .. "/free.png"))
   end)
 
-  it("terminal: two rows per line, module for module, in both inversions", function()
-    for _, margin in ipairs({ 0, 1, 4 }) do
-      for _, text in ipairs({ SHORT, RAW }) do
-        local c = assert(qr.encode(text, { margin = margin }))
-        local expected, width = with_margin(c), c.size + 2 * margin
-        assert.same(expected, terminal_modules(c:terminal(), width, false))
-        assert.same(expected, terminal_modules(c:terminal{ invert = false }, width, false))
-        assert.same(expected, terminal_modules(c:terminal{ invert = true }, width, true))
-      end
-    end
-  end)
-
   it("keeps the text's bytes: UTF-8 beside ASCII, one byte less room for non-ASCII",
     function()
     local e = "\195\169" -- é
@@ -226,79 +120,6 @@ describe("cams.qr", function()
     write_file(dir .. "/e.png", c:png())
     assert.equals(e .. "\n", zbar(dir .. "/e.png"))
   end)
-
-  describe("bad input", function()
-    it("refuses empty, NUL and invalid UTF-8 text", function()
-      invalid("must not be empty", qr.encode(""))
-      invalid("must not contain NUL bytes", qr.encode("a\0b"))
-      invalid("is not valid UTF-8", qr.encode("a\255b"))
-    end)
-
-    it("refuses a text over the capacity of its level, saying how much fits", function()
-      invalid("the text (1274 bytes) is longer than a QR code holds at level H "
-        .. "(at most 1273 bytes)", qr.encode(("a"):rep(1274), { level = "H" }))
-      invalid("(at most 2953 bytes)", qr.encode(("a"):rep(2954), { level = "L" }))
-      assert.truthy(qr.encode(("a"):rep(2953), { level = "L" }))
-    end)
-
-    it("refuses bad levels, margins and scales, naming the limits", function()
-      invalid("level must be one of L, M, Q, H, got 'X'",
-        qr.encode("a", { level = "X" }))
-      invalid("(values are case-sensitive: 'H')", qr.encode("a", { level = "h" }))
-      invalid("got number", qr.encode("a", { level = 1 }))
-      invalid("margin must be an integer from 0 to 16", qr.encode("a", { margin = -1 }))
-      invalid("got 17", qr.encode("a", { margin = 17 }))
-      invalid("got 1.5", qr.encode("a", { margin = 1.5 }))
-      invalid("got string", qr.encode("a", { margin = "4" }))
-      invalid("scale must be an integer from 1 to 32", qr.encode("a", { scale = 0 }))
-      invalid("(pixels per module), got 33", qr.encode("a", { scale = 33 }))
-      invalid("scale must be an integer", qr.encode("a", { scale = 0 / 0 }))
-      invalid("scale must be an integer", qr.encode("a", { scale = math.huge }))
-    end)
-
-    it("names an unknown option and the closest known one", function()
-      invalid("unknown option 'levle' for cams.qr; did you mean 'level'?",
-        qr.encode("a", { levle = "H" }))
-      invalid("did you mean 'scale'?", qr.encode("a", { scael = 2 }))
-      invalid("unexpected number key", qr.encode("a", { [1] = true }))
-      local c = assert(qr.encode("a"))
-      invalid("unknown option 'inverse' for terminal; did you "
-        .. "mean 'invert'?", c:terminal{ inverse = true })
-      invalid("invert must be a boolean", c:terminal{ invert = "yes" })
-    end)
-
-    it("raises for programming errors", function()
-      assert.has_error(function() qr.encode(nil) end,
-        "cams: qr expects the text as a string, got nil")
-      assert.has_error(function() qr.encode("a", "H") end,
-        "cams: qr expects a table of options, got string")
-      local c = assert(qr.encode("a"))
-      assert.has_error(function() c:module(0, 1) end)
-      assert.has_error(function() c:module(1, c.size + 1) end)
-      assert.has_error(function() c:terminal(true) end)
-    end)
-
-    it("core.qr_encode raises on wrong types and returns nil, message on bad values",
-      function()
-      assert.has_error(function() core.qr_encode(1, "M", 4, 0) end)
-      assert.has_error(function() core.qr_encode("a", nil, 4, 0) end)
-      assert.has_error(function() core.qr_encode("a", "M", "x", 0) end)
-      local function bad(pattern, ...)
-        local c, msg = core.qr_encode(...)
-        assert.is_nil(c)
-        assert.matches(pattern, msg, 1, true)
-      end
-      bad("the text is empty", "", "M", 4, 0)
-      bad("level must be L, M, Q or H", "a", "MM", 4, 0)
-      bad("level must be L, M, Q or H", "a", "\0", 4, 0)
-      bad("margin must be 0 to 16", "a", "M", 17, 0)
-      bad("scale must be 1 to 32", "a", "M", 4, -1)
-      local c, size, version = core.qr_encode("a\0b", "L", 0, 1) -- bytes as they are
-      assert.equals(21, size)
-      assert.equals(1, version)
-      assert.equals(21 * 21, #c:modules())
-    end)
-  end)
 end)
 
 describe("cams.qr.sheet", function()
@@ -307,38 +128,9 @@ describe("cams.qr.sheet", function()
   setup(function() dir = util.tmpdir("qr") end)
   teardown(function() util.remove_tmpdir(dir) end)
 
-  local NUMBERS = {
-    { phone_number = "8615800000000", codes = {
-      { name = "Front desk", code = "D9II3AAA", deep_link = "https://wa.me/message/D9II3AAA",
-        message = "Hello!\nA <b>table</b> for 2 & \"quick\" 'please'" },
-      { name = "Bar \226\128\148 terrace", deep_link = "https://wa.me/message/D9II3AAB",
-        message = "<script>alert(1)</script>" },
-      { code = "D9II3AAC", deep_link = "https://wa.me/8615800000000?text=Ol\195\161%20Jos"
-        .. "\195\169" },
-    } },
-    { phone_number = 8615800000001, codes = {
-      { QrdlCode = "D9II3BBA", DeepLinkUrl = "https://wa.me/message/D9II3BBA",
-        PrefilledMessage = "from list_qrdl", QrImageUrl = "https://qrdl.invalid/D9II3BBA.png",
-        GenerateQrImage = "PNG", PhoneNumber = "8615800000001" },
-      { name = "Delivery", deep_link = "https://wa.me/8615800000001?text="
-        .. core.percent_encode("Order \240\159\141\149 #12") },
-      { name = "Reception\tdesk", code = "D9II3BBC", deep_link = "https://wa.me/message/D9II3BBC",
-        message = "line 1\r\nline 2\1" },
-    } },
-  }
-
-  local function links()
-    local out = {}
-    for _, n in ipairs(NUMBERS) do
-      for _, c in ipairs(n.codes) do out[#out + 1] = c.deep_link or c.DeepLinkUrl end
-    end
-    table.sort(out)
-    return out
-  end
-
   it("Chromium renders one page on which zbarimg finds every code with its deep link",
     function()
-    local html = assert(sheet.html(NUMBERS, { title = "Codes of the shop" }))
+    local html = assert(sheet.html(samples.NUMBERS, { title = "Codes of the shop" }))
     write_file(dir .. "/sheet.html", html)
     local shot, profile = dir .. "/sheet.png", dir .. "/profile"
     assert.is_true(run("mkdir " .. q(profile)))
@@ -351,79 +143,6 @@ describe("cams.qr.sheet", function()
     local found = {}
     for line in zbar(shot):gmatch("([^\n]*)\n") do found[#found + 1] = line end
     table.sort(found)
-    assert.same(links(), found)
-  end)
-
-  it("is self-contained: no script, no resource, links only to the deep links", function()
-    local html = assert(sheet.html(NUMBERS))
-    assert.falsy(html:lower():find("<script", 1, true))
-    assert.falsy(html:lower():find("url(", 1, true))
-    assert.falsy(html:lower():find("@import", 1, true))
-    assert.falsy(html:lower():find("<link", 1, true))
-    assert.falsy(html:lower():find("%ssrc%s*="))
-    local hrefs = {}
-    for tag, value in html:gmatch('<(%w+)[^>]-%shref="([^"]*)"') do
-      assert.equals("a", tag)
-      hrefs[#hrefs + 1] = value:gsub("&amp;", "&")
-    end
-    table.sort(hrefs)
-    assert.same(links(), hrefs)
-    assert.equals(6, select(2, html:gsub("<svg ", "")))
-  end)
-
-  it("escapes names and messages and keeps their line breaks", function()
-    local html = assert(sheet.html(NUMBERS))
-    assert.truthy(html:find("Hello!\nA &lt;b&gt;table&lt;/b&gt; for 2 &amp; &quot;quick&quot; "
-      .. "&#39;please&#39;", 1, true))
-    assert.truthy(html:find("&lt;script&gt;alert(1)&lt;/script&gt;", 1, true))
-    assert.truthy(html:find("line 1\r\nline 2\239\191\189", 1, true))
-    assert.truthy(html:find("<h2>8615800000001</h2>", 1, true))
-    assert.truthy(html:find("from list_qrdl", 1, true))
-    assert.falsy(html:find("qrdl.invalid", 1, true))
-    assert.truthy(html:find("white-space: pre-wrap", 1, true))
-  end)
-
-  it("prints on A4 and never splits a code across pages", function()
-    local html = assert(sheet.html(NUMBERS))
-    assert.truthy(html:find("@page { size: A4;", 1, true))
-    assert.truthy(html:find(".code { display: inline-block;", 1, true))
-    assert.truthy(html:find("break-inside: avoid; page-break-inside: avoid;", 1, true))
-    assert.truthy(html:find("break-after: avoid; page-break-after: avoid;", 1, true))
-  end)
-
-  it("refuses bad input with a message naming the entry", function()
-    local function bad(pattern, numbers, opts)
-      invalid(pattern, sheet.html(numbers, opts))
-    end
-    local function one(code) return { { phone_number = "1", codes = { code } } } end
-    bad("needs at least one phone number", {})
-    bad("numbers[1] must be a table, got string", { "x" })
-    bad("numbers[1].phone_number must be a string, got nil", { { codes = {} } })
-    bad("numbers[1].codes must be a non-empty list", { { phone_number = "1", codes = {} } })
-    bad("unknown key 'code' in numbers[1]; did you mean 'codes'?",
-      { { phone_number = "1", code = {} } })
-    bad("numbers[1].codes[1].deep_link must be a string, got nil", one({ name = "x" }))
-    bad("numbers[1].codes[1].deep_link must be an http:// or https:// URL",
-      one({ name = "x", deep_link = "javascript:alert(1)" }))
-    bad("must not contain spaces or control characters",
-      one({ name = "x", deep_link = "https://wa.me/1?text=a b" }))
-    bad("numbers[1].codes[1] needs a name or a code", one({ deep_link = "https://wa.me/1" }))
-    bad("numbers[1].codes[1].name must not contain line breaks",
-      one({ name = "a\nb", deep_link = "https://wa.me/1" }))
-    bad("numbers[1].codes[1].message is not valid UTF-8",
-      one({ name = "a", message = "\255", deep_link = "https://wa.me/1" }))
-    bad("unknown key 'mesage' in numbers[1].codes[1]; did you mean 'message'?",
-      one({ name = "a", mesage = "hi", deep_link = "https://wa.me/1" }))
-    bad("gives code twice", one({ code = "a", QrdlCode = "a", deep_link = "https://wa.me/1" }))
-    bad("numbers[1].codes[1].deep_link: the text (1300 bytes) is longer",
-      one({ name = "a", deep_link = "https://wa.me/1?" .. ("a"):rep(1284) }), { level = "H" })
-    bad("unknown key 'levl' in the options of the QR sheet; did you mean 'level'?",
-      one({ name = "a", deep_link = "https://wa.me/1" }), { levl = "H" })
-    bad("margin must be an integer", one({ name = "a", deep_link = "https://wa.me/1" }),
-      { margin = 99 })
-    bad("title must not be empty", one({ name = "a", deep_link = "https://wa.me/1" }),
-      { title = "" })
-    assert.has_error(function() sheet.html("x") end)
-    assert.has_error(function() sheet.html({}, "x") end)
+    assert.same(samples.links(), found)
   end)
 end)
