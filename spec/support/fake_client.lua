@@ -9,7 +9,8 @@
 --     f.cams, f.core, f.calls             -- this test's cams module, fake core and its record
 --     f.env                               -- the environment cams reads (cams._getenv)
 --     f.client                            -- a client with the test keys, made before each test
---     f.load(respond)                     -- loads afresh again, answering through respond
+--     f.load(respond)                     -- loads afresh, answering through respond (make
+--                                         -- clients after it: f.client is of the old load)
 --     f.new(opts)                         -- cams.new with the test keys and opts
 --     f.new_ok(opts)                      -- the same, asserting a client
 --     f.rejects(opts, ...)                -- f.new fails with InvalidParameter naming each ...
