@@ -12,6 +12,7 @@ local socket = require "socket"
 local http = require "socket.http"
 local ltn12 = require "ltn12"
 local cjson = require "cjson.safe"
+local util = require "spec.support.util"
 
 local mock = {}
 
@@ -26,43 +27,8 @@ Mock.__index = Mock
 local NGINX_ENV = "env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LUA_PATH -u LUA_CPATH"
   .. " -u LUA_PATH_5_4 -u LUA_CPATH_5_4"
 
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
--- os.execute -> boolean under Lua 5.1/LuaJIT (number) and 5.2+ (true/nil, how, code).
-local function run(cmd)
-  local a, _, c = os.execute(cmd)
-  if type(a) == "number" then return a == 0 end
-  return a == true and (c == nil or c == 0)
-end
-
-local function capture(cmd)
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write_file(path, s)
-  local f = assert(io.open(path, "wb"))
-  assert(f:write(s))
-  f:close()
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local q, run, capture = util.q, util.run, util.capture
+local read_file, write_file, exists = util.read_file, util.write_file, util.exists
 
 -- Absolute directory holding this file (spec/support).
 local function support_dir()
@@ -418,12 +384,7 @@ end
 function mock.start(opts)
   opts = opts or {}
   local support = support_dir()
-  local tmp = os.getenv("TMPDIR")
-  if not tmp or tmp == "" then tmp = "/tmp" end
-  local prefix = capture("mktemp -d " .. q(tmp .. "/cams-mock.XXXXXX"))
-  if prefix == "" or not prefix:match("/cams%-mock%.") then
-    error("mock: cannot create a temporary directory", 2)
-  end
+  local prefix = util.tmpdir("mock")
   run("mkdir -p " .. q(prefix .. "/logs") .. " " .. q(prefix .. "/tmp")
     .. " && chmod 755 " .. q(prefix))
   local ok, err = pcall(make_certs, prefix)
@@ -456,13 +417,13 @@ function mock.stop_prefix(prefix)
   return ok
 end
 
--- Process and file helpers, shared with the other nginx launcher (spec/support/nginx.lua).
-mock.util = {
+-- Process and file helpers, shared with the other nginx launcher (spec/support/nginx.lua):
+-- those of spec.support.util and the launcher's own.
+mock.util = util.merge(util, {
   NGINX_ENV = NGINX_ENV,
-  q = q, run = run, capture = capture, read_file = read_file, write_file = write_file,
   free_ports = free_ports, alive = alive, stop_pid = stop_pid, nginx_binary = nginx_binary,
   load_modules = load_modules, fill = fill, self_pid = self_pid,
   start_watchdog = start_watchdog, support_dir = support_dir, get = get,
-}
+})
 
 return mock

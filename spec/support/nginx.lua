@@ -73,7 +73,7 @@ function App:stop()
   self.stopped = true
   local ok = util.stop_pid(self.pid)
   if self.watchdog_pid then util.run("kill " .. self.watchdog_pid .. " 2>/dev/null") end
-  if self.prefix:match("/cams%-nginx%.[%w]+$") then util.run("rm -rf " .. q(self.prefix)) end
+  util.remove_tmpdir(self.prefix)
   if not ok then error("nginx " .. tostring(self.pid) .. " did not stop", 2) end
 end
 
@@ -136,10 +136,7 @@ end
 -- Raises with nginx's error log when nginx does not start.
 function nginx.start(opts)
   opts = opts or {}
-  local tmp = os.getenv("TMPDIR")
-  if not tmp or tmp == "" then tmp = "/tmp" end
-  local prefix = util.capture("mktemp -d " .. q(tmp .. "/cams-nginx.XXXXXX"))
-  if not prefix:match("/cams%-nginx%.") then error("cannot create a temporary directory", 2) end
+  local prefix = util.tmpdir("nginx")
   util.run("mkdir -p " .. q(prefix .. "/logs") .. " " .. q(prefix .. "/tmp")
     .. " && chmod 755 " .. q(prefix))
   local app, log
@@ -150,7 +147,7 @@ function nginx.start(opts)
     if app or not tostring(log):find("Address already in use", 1, true) then break end
   end
   if not app then
-    util.run("rm -rf " .. q(prefix))
+    util.remove_tmpdir(prefix)
     error("nginx failed to start:\n" .. tostring(log), 2)
   end
   app.watchdog_pid = util.start_watchdog(util.self_pid(), app.pid, prefix)

@@ -5,7 +5,7 @@
 --   home:write(".aliyun/config.json", text, "644")   -- returns the absolute path
 --   home:clear()                          -- removes the files written (after_each)
 --   home:remove()                         -- removes the directory (teardown)
-local util = require("spec.support.mock").util
+local util = require "spec.support.util"
 local q, run = util.q, util.run
 
 local tmphome = {}
@@ -14,12 +14,7 @@ local Home = {}
 Home.__index = Home
 
 function tmphome.new()
-  local tmp = os.getenv("TMPDIR")
-  if not tmp or tmp == "" then tmp = "/tmp" end
-  local p = assert(io.popen("mktemp -d " .. q(tmp .. "/cams-home.XXXXXX")))
-  local path = p:read("*l")
-  p:close()
-  assert(path and path:match("/cams%-home%.%w+$"), "mktemp failed")
+  local path = util.tmpdir("home")
   return setmetatable({ path = path, files = {}, dirs = { [path] = true } }, Home)
 end
 
@@ -32,9 +27,7 @@ function Home:write(rel, text, mode)
     assert(run("mkdir -p " .. q(dir)))
     self.dirs[dir] = true
   end
-  local f = assert(io.open(full, "wb"))
-  assert(f:write(text))
-  f:close()
+  util.write_file(full, text)
   if mode then assert(run("chmod " .. mode .. " " .. q(full))) end
   self.files[full] = true
   return full
@@ -46,7 +39,7 @@ function Home:clear()
 end
 
 function Home:remove()
-  if self.path:match("/cams%-home%.%w+$") then run("rm -rf " .. q(self.path)) end
+  util.remove_tmpdir(self.path)
 end
 
 return tmphome

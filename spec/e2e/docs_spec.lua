@@ -4,11 +4,12 @@
 -- command and option; the completions load and complete. The API reference (make
 -- api-docs) builds without an ldoc warning, has pages for the public modules only, and
 -- covers every operation, every option of cams.new and every error code of the README.
-local util = require("spec.support.mock").util
+local util = require "spec.support.util"
 local operations = require "cams.operations"
 local cams = require "cams"
 
 local q, run, capture, read_file = util.q, util.run, util.capture, util.read_file
+local contains = util.contains
 
 local GENERATED = { "man/cams.1", "completions/cams.bash", "completions/_cams",
   "completions/cams.fish" }
@@ -33,10 +34,6 @@ local function sorted_keys(t)
   return out
 end
 
-local function contains(s, part)
-  return s:find(part, 1, true) ~= nil
-end
-
 -- Every command of the parser with its full name ("qrdl update"), the root first.
 local function commands_of(parser)
   local out = { { name = "", command = parser } }
@@ -55,13 +52,12 @@ describe("manual page and shell completions", function()
 
   setup(function()
     parser = require("cams.cli").parser()
-    dir = capture("mktemp -d /tmp/cams-docs-spec.XXXXXX")
-    assert(dir:match("^/tmp/cams%-docs%-spec%.%w+$"), "mktemp failed")
+    dir = util.tmpdir("docs")
     assert(loadfile("doc/cli/generate.lua"))(dir)
   end)
 
   teardown(function()
-    run("rm -rf " .. q(dir))
+    util.remove_tmpdir(dir)
   end)
 
   it("under doc/ are those the parser makes now (make cli-docs writes them)", function()

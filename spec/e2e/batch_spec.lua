@@ -1,7 +1,6 @@
 -- client:update_many against the mock CAMS server: per-row results, callbacks, pacing
 -- under a limit the mock enforces, retries, injected failures, skipping and stopping.
-local cams = require "cams"
-local mock = require "spec.support.mock"
+local mock_client = require "spec.support.mock_client"
 local socket = require "socket"
 
 local PHONE = "8615800000003"
@@ -16,19 +15,8 @@ local function rows_of(n, first)
 end
 
 describe("client:update_many", function()
-  local m
-
-  setup(function() m = mock.start{} end)
-  teardown(function() if m then m:stop() end end)
-  before_each(function() m:reset() end)
+  local m, client = mock_client.use{ qps = 200, retry_base_delay = 0.01 }
   after_each(function() m:config{ qps = 0 } end)
-
-  local function client(opts)
-    local o = { access_key_id = "testid", access_key_secret = "testsecret", endpoint = m.endpoint,
-                ca_file = m.ca_file, qps = 200, retry_base_delay = 0.01 }
-    for k, v in pairs(opts or {}) do o[k] = v end
-    return assert(cams.new(o))
-  end
 
   it("updates every row and reports each result and the progress", function()
     local rows = rows_of(12)
@@ -92,7 +80,7 @@ describe("client:update_many", function()
     local _, summary = client{ qps = qps, retries = 0 }:update_many(rows_of(n))
     local elapsed = socket.gettime() - started
     -- no System.LimitControl (there are no retries here), and the calls were spread out
-    -- (cli_spec sends more rows than the server's limit allows in one second)
+    -- (e2e/cli_spec.lua sends more rows than the server's limit allows in one second)
     assert.equals(n, summary.succeeded)
     assert.equals(n, m:request_count())
     assert.is_true(elapsed >= (n - 1) / qps * 0.9, "took only " .. elapsed .. " s")

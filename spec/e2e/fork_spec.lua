@@ -1,22 +1,15 @@
 -- Nonces are drawn from RAND_bytes in batches; a forked child must not reuse the batch its
 -- parent drew (nginx forks its workers after loading Lua code, for one).
+local util = require "spec.support.util"
+
 local HELPER = "build/test/fork_nonce"
 
-local function run(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1", "r"))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
-
 describe("nonce pool", function()
-  local present = io.open(HELPER, "rb")
-  if present then present:close() end
-  local test = present and it or pending
+  local test = util.exists(HELPER) and it or pending
 
   test("gives a forked child nonces of its own", function()
     for _ = 1, 5 do
-      local out = run(HELPER)
+      local out = util.output(HELPER .. " 2>&1")
       local parent = out:match("parent (%x+)")
       local child = out:match("child (%x+)")
       assert.is_string(parent, out)

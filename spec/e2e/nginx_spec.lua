@@ -3,7 +3,9 @@
 -- cosockets. This process only speaks HTTP to that nginx (luasocket, and the curl CLI
 -- for concurrent requests).
 local mock = require "spec.support.mock"
+local mock_client = require "spec.support.mock_client"
 local nginx = require "spec.support.nginx"
+local util = require "spec.support.util"
 local example = require "spec.support.nginx_example"
 local cjson = require "cjson.safe"
 local socket = require "socket"
@@ -23,8 +25,8 @@ local function start_app(m, workers, profiles)
     workers = workers,
     trusted_certificate = m.ca_file,
     main_config = table.concat({
-      "env ALIBABA_CLOUD_ACCESS_KEY_ID=testid;",
-      "env ALIBABA_CLOUD_ACCESS_KEY_SECRET=testsecret;",
+      "env ALIBABA_CLOUD_ACCESS_KEY_ID=" .. mock_client.KEY_ID .. ";",
+      "env ALIBABA_CLOUD_ACCESS_KEY_SECRET=" .. mock_client.SECRET .. ";",
       "env ALIBABA_CLOUD_ENDPOINT=" .. m.endpoint .. ";",
     }, "\n"),
     http_config = [[
@@ -54,11 +56,10 @@ local function start_app(m, workers, profiles)
   }
 end
 
+-- The options of a client of the mock `m` inside nginx (which trusts the mock's CA itself).
 local function base_profile(m, extra)
-  local p = { access_key_id = "testid", access_key_secret = "testsecret",
-    endpoint = m.endpoint }
-  for k, v in pairs(extra or {}) do p[k] = v end
-  return p
+  return util.merge({ access_key_id = mock_client.KEY_ID, access_key_secret = mock_client.SECRET,
+    endpoint = m.endpoint }, extra)
 end
 
 local function get(app, path)
@@ -82,7 +83,7 @@ end
 -- `n` concurrent GET requests (curl --parallel, one connection each); returns the decoded
 -- answers and the seconds they took together.
 local function concurrent(app, path, n)
-  local dir = mock.util.capture("mktemp -d")
+  local dir = util.tmpdir("concurrent")
   local sep = path:find("?", 1, true) and "&" or "?"
   local cmd = string.format("curl -sS --no-progress-meter --parallel --parallel-max %d "
     .. "--max-time 30 -o '%s/out_#1' '%s%s%si=[1-%d]'", n, dir, app.url, path, sep, n)
@@ -96,17 +97,17 @@ local function concurrent(app, path, n)
     if f then f:close() end
     answers[i] = body and cjson.decode(body) or { ok = false, missing = true }
   end
-  os.execute("rm -rf '" .. dir .. "'")
+  util.remove_tmpdir(dir)
   assert(ok == true or ok == 0, "curl failed: " .. cmd)
   return answers, elapsed
 end
 
 describe("lua-cams in nginx", function()
-  local m, untrusted, app
+  local m = mock_client.use()
+  local untrusted = mock_client.use() -- its certificate comes from a CA the app does not trust
+  local app
 
   setup(function()
-    m = mock.start{}
-    untrusted = mock.start{} -- its certificate comes from a CA that the app does not trust
     app = start_app(m, 2, {
       fast = base_profile(m, { qps = false }),
       early = base_profile(m, { shared_dict = "cams_limits" }),
@@ -123,12 +124,9 @@ describe("lua-cams in nginx", function()
 
   teardown(function()
     if app then app:stop() end
-    if untrusted then untrusted:stop() end
-    if m then m:stop() end
   end)
 
   before_each(function()
-    m:reset()
     m:config{ qps = 0 }
   end)
 
@@ -374,16 +372,15 @@ describe("lua-cams in nginx", function()
 end)
 
 describe("one nginx worker", function()
-  local m, app
+  local m = mock_client.use()
+  local app
 
   setup(function()
-    m = mock.start{}
     app = start_app(m, 1, { fast = base_profile(m, { qps = false }) })
   end)
 
   teardown(function()
     if app then app:stop() end
-    if m then m:stop() end
   end)
 
   it("serves 50 concurrent slow calls at once: waiting does not block it", function()
@@ -400,7 +397,8 @@ describe("one nginx worker", function()
 end)
 
 describe("examples/nginx", function()
-  local m, app
+  local m = mock_client.use()
+  local app
   local function start_example(env)
     return example.start(m, env)
   end
@@ -418,16 +416,12 @@ describe("examples/nginx", function()
   end
 
   setup(function()
-    m = mock.start{}
     app = start_example()
   end)
 
   teardown(function()
     if app then app:stop() end
-    if m then m:stop() end
   end)
-
-  before_each(function() m:reset() end)
 
   it("updates a QR code from a POSTed JSON body", function()
     local message = "Hello 👋\nHow can we help?"

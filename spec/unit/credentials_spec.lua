@@ -1,20 +1,18 @@
 -- Credential sources, the chain and the refresh cache, without a server: the environment
 -- is a table, HOME a temporary directory and the transport a recorder that answers nothing.
--- Requests against the mock STS and metadata service are in credentials_e2e_spec.lua.
+-- Requests against the mock STS and metadata service are in spec/e2e/credentials_spec.lua.
 local credentials = require "cams.credentials"
 local config = require "cams.config"
 local refreshing = require "cams.credentials.refreshing"
 local ini = require "cams.credentials.ini"
 local core = require "cams.core"
 local tmphome = require "spec.support.tmphome"
+local util = require "spec.support.util"
 local cjson = require "cjson"
 
 local SECRET = "Secret-Of-The-Profile-000"
 local TOKEN = "Token-Of-The-Profile-000"
-
-local function contains(s, needle)
-  return type(s) == "string" and s:find(needle, 1, true) ~= nil
-end
+local contains = util.contains
 
 -- A transport that records requests (as tables) and fails them all (no network in these
 -- specs).

@@ -1,10 +1,9 @@
 -- The AccessKey secret and the security token never show in an error (any field, and
 -- tostring), in tostring(client) or in the client table, on every failure path, with
 -- secrets made of awkward bytes too.
-local cams = require "cams"
 local core = require "cams.core"
 local socket = require "socket"
-local mock = require "spec.support.mock"
+local mock_client = require "spec.support.mock_client"
 
 local ARGS = { phone_number = "8615800000000", qrdl_code = "D9II3ABC",
                prefilled_message = "Hello", generate_qr_image = "SVG" }
@@ -42,19 +41,8 @@ local function assert_clean(v, secrets, seen)
 end
 
 describe("secrets", function()
-  local m
-
-  setup(function() m = mock.start{} end)
-  teardown(function() if m then m:stop() end end)
-  before_each(function() m:reset() end)
-
-  local function client(opts)
-    local o = { access_key_id = "stsodd", access_key_secret = "odd/Secret+=",
-                security_token = "CAIS+odd/Token==", endpoint = m.endpoint, ca_file = m.ca_file,
-                qps = false, retries = 0 }
-    for k, v in pairs(opts or {}) do o[k] = v end
-    return assert(cams.new(o))
-  end
+  local m, client = mock_client.use{ access_key_id = "stsodd", access_key_secret = "odd/Secret+=",
+    security_token = "CAIS+odd/Token==", qps = false, retries = 0 }
 
   it("are kept out of a V2 signature error that quotes the server's string to sign", function()
     local c = client{ signature = "v2", access_key_secret = "Wrong/Secret+=" }

@@ -1,31 +1,19 @@
 -- The whole QR-code lifecycle against the mock CAMS server: create, list, update,
--- delete; the result hook of list_qrdl; prepare (signing without sending); the trace hook.
+-- delete; prepare (signing without sending); the trace hook.
 local cams = require "cams"
 local redact = require "cams.redact"
-local mock = require "spec.support.mock"
+local mock_client = require "spec.support.mock_client"
+local util = require "spec.support.util"
 
 local PHONE = "8615800000001"
 -- keys the mock knows (spec/support/mock/verify.lua)
-local SECRET, STS_SECRET, TOKEN = "testsecret", "stssecret", "ststoken"
+local STS_SECRET, TOKEN = mock_client.STS.access_key_secret, mock_client.STS.security_token
 
 describe("QR-code lifecycle", function()
-  local m
-
-  setup(function() m = mock.start{} end)
-  teardown(function() if m then m:stop() end end)
-  before_each(function() m:reset() end)
-
-  local function client(opts)
-    local o = { access_key_id = "testid", access_key_secret = SECRET, endpoint = m.endpoint,
-                ca_file = m.ca_file, qps = false }
-    for k, v in pairs(opts or {}) do o[k] = v end
-    return assert(cams.new(o))
-  end
+  local m, client = mock_client.use{ qps = false }
 
   local function sts(opts)
-    local o = { access_key_id = "stsid", access_key_secret = STS_SECRET, security_token = TOKEN }
-    for k, v in pairs(opts or {}) do o[k] = v end
-    return client(o)
+    return client(util.merge(mock_client.STS, opts))
   end
 
   local function messages(phone)
@@ -122,14 +110,7 @@ describe("QR-code lifecycle", function()
   end)
 
   it("has module-level helpers on the default client", function()
-    local saved_getenv, saved_default = cams._getenv, cams._default
-    local env = {
-      ALIBABA_CLOUD_ACCESS_KEY_ID = "testid", ALIBABA_CLOUD_ACCESS_KEY_SECRET = SECRET,
-      ALIBABA_CLOUD_ENDPOINT = m.endpoint, CAMS_CA_FILE = m.ca_file,
-    }
-    cams._getenv = function(k) return env[k] end
-    cams._default = nil
-    local ok, err = pcall(function()
+    mock_client.with_environment(mock_client.environment(m), function()
       local created = assert(cams.create_qrdl{ phone_number = PHONE, prefilled_message = "m",
                                                generate_qr_image = "SVG" })
       local list, body = cams.list_qrdl{ phone_number = PHONE }
@@ -138,9 +119,6 @@ describe("QR-code lifecycle", function()
       assert(cams.delete_qrdl{ phone_number = PHONE, qrdl_code = list[1].QrdlCode })
       assert.same({}, m:codes(PHONE))
     end)
-    if cams._default then cams._default:close() end
-    cams._getenv, cams._default = saved_getenv, saved_default
-    assert(ok, err)
   end)
 
   describe("prepare", function()
@@ -230,50 +208,5 @@ describe("QR-code lifecycle", function()
     assert.is_nil(all:find(TOKEN, 1, true))
     local bad = cams.new{ access_key_id = "a", access_key_secret = "b", trace = "yes" }
     assert.is_nil(bad)
-  end)
-end)
-
-describe("result hook of list_qrdl", function()
-  local saved = {}
-  local function reload(body)
-    for name in pairs(package.loaded) do
-      if name == "cams" or name:sub(1, 5) == "cams." then
-        saved[name] = saved[name] or package.loaded[name]
-        package.loaded[name] = nil
-      end
-    end
-    local real = saved["cams.core"] or require("cams.core")
-    local fake = setmetatable({
-      http = function()
-        return { request = function() return 200, {}, body end, close = function() end }
-      end,
-    }, { __index = real })
-    package.loaded["cams.core"] = fake
-    return require("cams").new{ access_key_id = "a", access_key_secret = "b", qps = false }
-  end
-
-  after_each(function()
-    for name in pairs(package.loaded) do
-      if name == "cams" or name:sub(1, 5) == "cams." then package.loaded[name] = nil end
-    end
-    for name, mod in pairs(saved) do package.loaded[name] = mod end
-    saved = {}
-  end)
-
-  it("gives an empty table when Data is null or missing", function()
-    for _, body in ipairs{ '{"Code":"OK","RequestId":"r","Data":null}', '{"Code":"OK","RequestId":"r"}' } do
-      local c = reload(body)
-      local list, full = c:list_qrdl{ phone_number = "1" }
-      assert.same({}, list)
-      assert.equals("r", full.RequestId)
-    end
-  end)
-
-  it("leaves the other operations returning the whole body", function()
-    local c = reload('{"Code":"OK","RequestId":"r","Data":{"QrdlCode":"X"}}')
-    local res, second = c:create_qrdl{ phone_number = "1", prefilled_message = "m",
-                                       generate_qr_image = "SVG" }
-    assert.equals("X", res.Data.QrdlCode)
-    assert.is_nil(second)
   end)
 end)

@@ -1,25 +1,14 @@
 -- End to end: the Lua API, the C signer and libcurl against the mock CAMS server over
 -- real HTTPS (and plain HTTP on loopback where a test says so).
 local cams = require "cams"
-local mock = require "spec.support.mock"
+local mock_client = require "spec.support.mock_client"
+
+local NONE = mock_client.NONE
 
 local PHONE, CODE = "8615800000000", "D9II3ABC"
 
 describe("UpdatePhoneMessageQrdl end to end", function()
-  local m
-
-  setup(function() m = mock.start{} end)
-  teardown(function() if m then m:stop() end end)
-  before_each(function() m:reset() end)
-
-  local function client(opts)
-    local o = {
-      access_key_id = "testid", access_key_secret = "testsecret",
-      endpoint = m.endpoint, ca_file = m.ca_file,
-    }
-    for k, v in pairs(opts or {}) do o[k] = v end
-    return assert(cams.new(o))
-  end
+  local m, client, options = mock_client.use()
 
   local function update(c, message, extra)
     local args = {
@@ -146,23 +135,13 @@ describe("UpdatePhoneMessageQrdl end to end", function()
       assert.equals("via call", res.Data.PrefilledMessage)
     end)
 
-    local function with_env(env, fn)
-      local saved_getenv, saved_default = cams._getenv, cams._default
-      cams._getenv = function(k) return env[k] end
-      cams._default = nil
-      local ok, a, b = pcall(fn)
-      cams._getenv, cams._default = saved_getenv, saved_default
-      assert(ok, a)
-      return a, b
-    end
+    local with_env = mock_client.with_environment
     local args = { phone_number = PHONE, qrdl_code = CODE, prefilled_message = "default",
                    generate_qr_image = "SVG" }
 
     it("cams.update_qrdl uses a default client built from the environment", function()
-      local res, err = with_env({
-        ALIBABA_CLOUD_ACCESS_KEY_ID = "testid", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "testsecret",
-        ALIBABA_CLOUD_ENDPOINT = m.endpoint, CAMS_CA_FILE = m.ca_file,
-      }, function() return cams.update_qrdl(args) end)
+      local res, err = with_env(mock_client.environment(m),
+        function() return cams.update_qrdl(args) end)
       assert.is_nil(err)
       assert.equals("default", res.Data.PrefilledMessage)
       assert.equals(1, m:request_count())
@@ -229,11 +208,9 @@ describe("UpdatePhoneMessageQrdl end to end", function()
     end)
 
     it("speaks plain HTTP only with allow_http", function()
-      local c = assert(cams.new{ access_key_id = "testid", access_key_secret = "testsecret",
-                                  endpoint = m.http_endpoint, allow_http = true })
+      local c = client{ endpoint = m.http_endpoint, allow_http = true, ca_file = NONE }
       assert.equals("OK", assert(update(c)).Code)
-      local none, err = cams.new{ access_key_id = "testid", access_key_secret = "testsecret",
-                                  endpoint = m.http_endpoint }
+      local none, err = cams.new(options{ endpoint = m.http_endpoint, ca_file = NONE })
       assert.is_nil(none)
       assert.equals("InvalidParameter", err.code)
     end)
@@ -241,8 +218,7 @@ describe("UpdatePhoneMessageQrdl end to end", function()
 
   describe("transport failures", function()
     it("rejects a server certificate from an untrusted CA with Transport.TLS", function()
-      local c = assert(cams.new{ access_key_id = "testid", access_key_secret = "testsecret",
-                                  endpoint = m.endpoint })
+      local c = client{ ca_file = NONE }
       local res, err = update(c)
       assert.is_nil(res)
       assert.equals("Transport.TLS", err.code)

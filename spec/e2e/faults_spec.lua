@@ -1,9 +1,8 @@
 -- Fault injection end to end: every fault the mock server can play ends in a success after
 -- a retry, or in a clear error with the right code, and no call runs past its deadline.
-local cams = require "cams"
 local core = require "cams.core"
 local socket = require "socket"
-local mock = require "spec.support.mock"
+local mock_client = require "spec.support.mock_client"
 
 local ARGS = { phone_number = "8615800000000", qrdl_code = "D9II3ABC",
                prefilled_message = "Hello", generate_qr_image = "SVG" }
@@ -12,19 +11,7 @@ local ARGS = { phone_number = "8615800000000", qrdl_code = "D9II3ABC",
 local SLACK = 2
 
 describe("faults", function()
-  local m
-
-  setup(function() m = mock.start{} end)
-  teardown(function() if m then m:stop() end end)
-  before_each(function() m:reset() end)
-
-  local function client(opts)
-    local o = { access_key_id = "testid", access_key_secret = "testsecret",
-                endpoint = m.endpoint, ca_file = m.ca_file, qps = false,
-                retry_base_delay = 0.01, retry_max_delay = 0.05 }
-    for k, v in pairs(opts or {}) do o[k] = v end
-    return assert(cams.new(o))
-  end
+  local m, client = mock_client.use{ qps = false, retry_base_delay = 0.01, retry_max_delay = 0.05 }
 
   -- Runs one update; returns res, err and the seconds it took.
   local function timed_update(c)

@@ -2,12 +2,11 @@
 -- the Makefile, the version of the library; the release and scm rockspecs differ only in
 -- their version and tag.
 local cams = require "cams"
+local util = require "spec.support.util"
 
+-- The bytes of a file of the repository, which must be there.
 local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
+  return assert(util.read_file(path), path .. " is missing")
 end
 
 local function load_rockspec(path)
@@ -24,11 +23,7 @@ local function load_rockspec(path)
 end
 
 local function lines(cmd)
-  local p = assert(io.popen(cmd))
-  local out = {}
-  for l in p:lines() do out[#out + 1] = l end
-  p:close()
-  return out
+  return util.lines(util.output(cmd))
 end
 
 local function strip_version(t)

@@ -1,6 +1,5 @@
--- Backoff, the retry loop and client-side pacing, with a fake clock (no real waiting).
+-- Backoff and the retry loop (cams.retry), with a fake clock (no real waiting).
 local retry = require "cams.retry"
-local ratelimit = require "cams.ratelimit"
 
 local function fake_clock()
   local c = { t = 100, slept = {} }
@@ -107,38 +106,5 @@ describe("retry.run", function()
       return nil, { code = "InvalidParameter", retryable = false, attempts = 0 }
     end)
     assert.equals(0, err.attempts)
-  end)
-end)
-
-describe("ratelimit", function()
-  it("spaces reservations 1/qps apart per key, with a 5% margin", function()
-    local l = ratelimit.new()
-    assert.equals(0, l:reserve("A", 5, 10))
-    assert.near(0.21, l:reserve("A", 5, 10), 1e-9)
-    assert.near(0.42, l:reserve("A", 5, 10), 1e-9)
-    assert.equals(0, l:reserve("B", 5, 10))
-    assert.near(0.33, l:reserve("A", 5, 10.3), 1e-9)
-  end)
-
-  it("never lets qps + 1 reservations fit into one second", function()
-    local l = ratelimit.new()
-    local at = {}
-    for i = 1, 6 do at[i] = l:reserve("A", 5, 0) end
-    assert.is_true(at[6] - at[1] > 1)
-  end)
-
-  it("does not bank unused time", function()
-    local l = ratelimit.new()
-    l:reserve("A", 5, 0)
-    assert.equals(0, l:reserve("A", 5, 100))
-    assert.near(0.21, l:reserve("A", 5, 100), 1e-9)
-  end)
-
-  it("gives back a released reservation", function()
-    local l = ratelimit.new()
-    l:reserve("A", 2, 0)
-    l:reserve("A", 2, 0)
-    l:release("A", 2)
-    assert.near(0.525, l:reserve("A", 2, 0), 1e-9)
   end)
 end)

@@ -6,6 +6,15 @@ local vectors = require "spec.support.vectors"
 local sdk = vectors.reference("official-sdk.json")
 local docs = vectors.reference("docs-examples.json")
 
+-- The worked example of the documentation signed with `algorithm` (the last one).
+local function docs_case(algorithm)
+  local case
+  for _, c in ipairs(docs.cases) do
+    if c.algorithm == algorithm then case = c end
+  end
+  return case
+end
+
 local function non_empty(t)
   local out = {}
   for k, v in pairs(t or {}) do out[k] = v end
@@ -42,10 +51,7 @@ describe("signature V3 (ACS3-HMAC-SHA256)", function()
 
   local docs_run = docs and it or pending
   docs_run("matches the worked example of the V3 documentation", function()
-    local case
-    for _, c in ipairs(docs.cases) do
-      if c.algorithm == "ACS3-HMAC-SHA256" then case = c end
-    end
+    local case = docs_case("ACS3-HMAC-SHA256")
     local out = vectors.sign(vectors.v3_input(case.credentials, case, {
       params = non_empty(case.query), params_in = "query",
     }))
@@ -84,10 +90,7 @@ describe("signature V2 (HMAC-SHA1)", function()
 
   local docs_run = docs and it or pending
   docs_run("matches the worked example of the V2 documentation", function()
-    local case
-    for _, c in ipairs(docs.cases) do
-      if c.algorithm == "HMAC-SHA1" then case = c end
-    end
+    local case = docs_case("HMAC-SHA1")
     local p, business = case.params, {}
     local system = {
       AccessKeyId = true, Action = true, Format = true, SignatureMethod = true,

@@ -1,6 +1,8 @@
 -- The `cams` command line, run as a subprocess (with the interpreter running this suite)
--- against the mock CAMS server; and its pieces (CSV, input rows, output formats) in-process.
-local mock = require "spec.support.mock"
+-- against the mock CAMS server. Its pieces (CSV, input rows, output formats) are tested
+-- in-process in spec/unit/cli_spec.lua.
+local mock_client = require "spec.support.mock_client"
+local util = require "spec.support.util"
 local socket = require "socket"
 local cjson = require "cjson"
 
@@ -8,51 +10,26 @@ local cjson = require "cjson"
 local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
 local unpack = table.unpack or unpack
 local PHONE = "8615800000004"
-local q, read_file, write_file = mock.util.q, mock.util.read_file, mock.util.write_file
+local q, read_file, write_file = util.q, util.read_file, util.write_file
+local stdout_of, lines_of = util.output, util.lines
 
-
-local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
-
-
-local function lines_of(s)
-  local out = {}
-  for l in (s or ""):gmatch("[^\r\n]+") do out[#out + 1] = l end
-  return out
-end
-
-local ROOT = capture("pwd"):gsub("%s+$", "")
+local ROOT = util.capture("pwd")
 -- script(1) runs a command on a pseudo-terminal (util-linux; skipped where missing)
-local HAS_SCRIPT = capture("command -v script || true") ~= ""
+local HAS_SCRIPT = util.capture("command -v script || true") ~= ""
 local CAMS = ROOT .. "/bin/cams"
 
 describe("cams command line", function()
-  local m, dir
+  local m = mock_client.use()
+  local dir
 
-  setup(function()
-    m = mock.start{}
-    dir = capture("mktemp -d /tmp/cams-cli-spec.XXXXXX"):gsub("%s+$", "")
-    assert(dir:match("^/tmp/cams%-cli%-spec%.%w+$"))
-  end)
-  teardown(function()
-    if m then m:stop() end
-    if dir and dir:match("^/tmp/cams%-cli%-spec%.%w+$") then os.execute("rm -rf " .. q(dir)) end
-  end)
-  before_each(function() m:reset() end)
+  setup(function() dir = util.tmpdir("cli") end)
+  teardown(function() util.remove_tmpdir(dir) end)
   after_each(function() m:config{ qps = 0, serve_images = 0 } end)
 
   -- The command line `cams <args>`: env holds variables to set on top of the mock's.
   local function command(args, env)
-    local vars = {
-      ALIBABA_CLOUD_ACCESS_KEY_ID = "testid", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "testsecret",
-      ALIBABA_CLOUD_SECURITY_TOKEN = "", ALIBABA_CLOUD_REGION_ID = "", ALIBABA_CLOUD_PROFILE = "",
-      ALIBABA_CLOUD_ENDPOINT = m.endpoint, CAMS_CA_FILE = m.ca_file,
-    }
-    for k, v in pairs(env or {}) do vars[k] = v end
+    local vars = util.merge(mock_client.environment(m, { ALIBABA_CLOUD_SECURITY_TOKEN = "",
+      ALIBABA_CLOUD_REGION_ID = "", ALIBABA_CLOUD_PROFILE = "" }), env)
     local names = {}
     for k in pairs(vars) do names[#names + 1] = k end
     table.sort(names)
@@ -68,7 +45,7 @@ describe("cams command line", function()
   local function cams(args, opts)
     opts = opts or {}
     local err_file = dir .. "/stderr"
-    local out = capture("(" .. command(args, opts.env) .. ") <" .. (opts.stdin or "/dev/null")
+    local out = stdout_of("(" .. command(args, opts.env) .. ") <" .. (opts.stdin or "/dev/null")
       .. " 2>" .. q(err_file) .. "; echo \"__status=$?\"")
     local status = tonumber(out:match("__status=(%d+)%s*$"))
     return status, (out:gsub("__status=%d+%s*$", "")), read_file(err_file) or ""
@@ -317,12 +294,10 @@ describe("cams command line", function()
 
     it("--profile picks an aliyun CLI profile, and an unknown one is reported", function()
       local home = dir .. "/home"
-      os.execute("mkdir -p " .. q(home .. "/.aliyun"))
-      local f = assert(io.open(home .. "/.aliyun/config.json", "w"))
-      f:write('{"current":"other","profiles":[{"name":"other","mode":"AK",'
-        .. '"access_key_id":"nosuchid","access_key_secret":"x"},{"name":"work","mode":"AK",'
-        .. '"access_key_id":"testid","access_key_secret":"testsecret"}]}')
-      f:close()
+      assert(util.run("mkdir -p " .. q(home .. "/.aliyun")))
+      write_file(home .. "/.aliyun/config.json", '{"current":"other","profiles":[{"name":"other",'
+        .. '"mode":"AK","access_key_id":"nosuchid","access_key_secret":"x"},{"name":"work",'
+        .. '"mode":"AK","access_key_id":"testid","access_key_secret":"testsecret"}]}')
       local env = { HOME = home, ALIBABA_CLOUD_ACCESS_KEY_ID = "", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "",
                     ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true" }
       local status, _, err = cams({ "--profile", "work", "qrdl", "list", "--phone-number", PHONE },
@@ -357,7 +332,7 @@ describe("cams command line", function()
         local function on_tty(answer)
           local cmd = "printf " .. q(answer .. "\\n") .. " | script -qec " .. q(command(update))
             .. " /dev/null >" .. q(dir .. "/tty.out") .. " 2>&1; echo $?"
-          return tonumber(capture(cmd):match("%d+")), read_file(dir .. "/tty.out")
+          return tonumber(stdout_of(cmd):match("%d+")), read_file(dir .. "/tty.out")
         end
         local status, out = on_tty("n")
         assert.equals(2, status, out)
@@ -453,7 +428,7 @@ describe("cams command line", function()
       local output = dir .. "/killed.jsonl"
       local journal = output .. ".journal"
       local args = { "--qps", "200", "qrdl", "update-batch", input, "--yes", "--output-file", output }
-      local pid = tonumber(capture(command(args) .. " >/dev/null 2>" .. q(dir .. "/killed.err")
+      local pid = tonumber(stdout_of(command(args) .. " >/dev/null 2>" .. q(dir .. "/killed.err")
         .. " </dev/null & echo $!"))
       assert.is_number(pid)
       local deadline = socket.gettime() + 20
@@ -627,7 +602,7 @@ describe("cams command line", function()
         write_csv(input, 5)
         local cmd = "script -qec " .. q(command{ "qrdl", "update-batch", input, "--yes" })
           .. " /dev/null </dev/null >" .. q(dir .. "/tty.out") .. " 2>&1; echo $?"
-        assert.equals(0, tonumber(capture(cmd):match("%d+")))
+        assert.equals(0, tonumber(stdout_of(cmd):match("%d+")))
         local out = read_file(dir .. "/tty.out")
         assert.matches("\r5/5 rows  [%d.]+/s  ETA 0:00  0 failed\27%[K", out)
         assert.is_nil(out:find("progress:", 1, true))
@@ -649,91 +624,5 @@ describe("cams command line", function()
       assert.equals(1, status) -- the two failed rows stay failed
       assert.equals(6, m:request_count())
     end)
-  end)
-end)
-
-describe("cams command line pieces", function()
-  local csv = require "cams.cli.csv"
-  local output = require "cams.cli.output"
-  local rows = require "cams.cli.rows"
-
-  it("parses RFC 4180 CSV", function()
-    local recs = assert(csv.parse('\239\187\191a,b,c\r\n1,"x, ""y""\r\nz",\r\n\n"",q,"3"'))
-    assert.equals(4, #recs)
-    assert.same({ "a", "b", "c" }, { recs[1][1], recs[1][2], recs[1][3] })
-    assert.same({ "1", 'x, "y"\r\nz', "" }, { recs[2][1], recs[2][2], recs[2][3] })
-    assert.equals(2, recs[2].line)
-    assert.same({ "" }, { recs[3][1], recs[3][2] })
-    assert.equals(5, recs[4].line)
-    assert.same({ "", "q", "3" }, { recs[4][1], recs[4][2], recs[4][3] })
-    assert.same({ nil, "line 2: a quoted field is not closed" }, { csv.parse('a\n"b') })
-    assert.same({ nil, "line 1: unexpected text after a closing quote" }, { csv.parse('"a"b') })
-    assert.matches("line 2: a quote", select(2, csv.parse('a\nb"c')))
-    assert.equals('plain,"a,b","say ""hi""","two\nlines"," lead"\r\n',
-                  csv.line{ "plain", "a,b", 'say "hi"', "two\nlines", " lead" })
-    local back = csv.parse(csv.line{ "a,b", 'q"', "n\nl" })
-    assert.same({ "a,b", 'q"', "n\nl" }, { back[1][1], back[1][2], back[1][3] })
-  end)
-
-  it("renders JSON with sorted keys, [] for the empty list, and escapes", function()
-    assert.equals('{"a":1,"b":[1,2.5,"x"],"c":{"d":null}}',
-                  output.json{ b = { 1, 2.5, "x" }, a = 1, c = { d = cjson.null } })
-    assert.equals("[]", output.json({}))
-    assert.equals('"tab\\t\\"q\\"\\u0001/"', output.json('tab\t"q"\1/'))
-    assert.equals('{"row":1,"status":"ok","a":true}', output.json{ a = true, status = "ok", row = 1 })
-  end)
-
-  it("keeps a journal that survives a line cut short", function()
-    local journal = require "cams.cli.journal"
-    local path = os.tmpname()
-    local j = assert(journal.create(path, { input = "x.csv", checksum = "00000001", rows = 3 }))
-    assert(j:add{ row = 1, status = "ok" })
-    j:close()
-    local f = assert(io.open(path, "ab"))
-    f:write('{"row":2,"sta') -- a process killed in the middle of a write
-    f:close()
-    local header, records, complete = journal.read(path)
-    assert.equals("x.csv", header.input)
-    assert.equals(3, header.rows)
-    assert.same({ [1] = { row = 1, status = "ok" } }, records)
-    assert.is_false(complete)
-    j = assert(journal.reopen(path, complete))
-    assert(j:add{ row = 2, status = "error" })
-    j:close()
-    header, records, complete = journal.read(path)
-    assert.equals("00000001", header.checksum)
-    assert.equals("error", records[2].status)
-    assert.is_true(complete)
-    write_file(path, "not a journal\n")
-    assert.same({ false, path .. " is not a journal of update-batch" }, { journal.read(path) })
-    os.remove(path)
-    assert.is_nil(journal.read(path))
-  end)
-
-  it("picks values with --query paths", function()
-    local v = { Data = { { QrdlCode = "A" }, { QrdlCode = "B" } }, Code = "OK" }
-    assert.equals("B", output.query(v, "Data.2.QrdlCode"))
-    assert.equals("OK", output.query(v, "Code"))
-    assert.is_nil(output.query(v, "Data.3"))
-    assert.matches("no field 'x'", select(2, output.query(v, "Code.x")))
-    assert.matches("empty segment", select(2, output.query(v, "Data..x")))
-  end)
-
-  it("reads rows with snake_case or PascalCase names and refuses unknown ones", function()
-    local path = os.tmpname()
-    write_file(path, "QrdlCode, prefilled_message ,GenerateQrImage\nA,hi,SVG\n\nB,,PNG\n")
-    local list, sum = rows.read(path, "update_qrdl", "csv")
-    assert.same({ { qrdl_code = "A", prefilled_message = "hi", generate_qr_image = "SVG" },
-                  { qrdl_code = "B", generate_qr_image = "PNG" } }, list)
-    assert.matches("^%x%x%x%x%x%x%x%x$", sum)
-    write_file(path, "QrdlCode,qrdl_code\nA,B\n")
-    assert.matches("column 'qrdl_code' appears twice", select(2, rows.read(path, "update_qrdl", "csv")))
-    write_file(path, "qrdl_code,x\nA\n")
-    assert.matches("unknown column 'x'", select(2, rows.read(path, "update_qrdl", "csv")))
-    write_file(path, "qrdl_code,phone_number\nA\n")
-    assert.matches("line 2 has 1 fields, the header has 2", select(2, rows.read(path, "update_qrdl", "csv")))
-    write_file(path, '{"QrdlCode":"A"}\n[1]\n')
-    assert.matches("line 2 is not a JSON object", select(2, rows.read(path, "update_qrdl", "jsonl")))
-    os.remove(path)
   end)
 end)

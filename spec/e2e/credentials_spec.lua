@@ -3,8 +3,9 @@
 -- mock ECS metadata service, then sign real CAMS calls that the mock verifies.
 local cams = require "cams"
 local credentials = require "cams.credentials"
-local mock = require "spec.support.mock"
+local mock_client = require "spec.support.mock_client"
 local tmphome = require "spec.support.tmphome"
+local util = require "spec.support.util"
 local socket = require "socket"
 local cjson = require "cjson"
 
@@ -13,25 +14,22 @@ local OIDC_PROVIDER_ARN = "acs:ram::123456789012:oidc-provider/ack-rrsa"
 local OIDC_TOKEN = "mock-oidc-token"
 local ARGS = { phone_number = "8615800000000", qrdl_code = "D9II3ABC",
                prefilled_message = "Hello", generate_qr_image = "PNG" }
-
-local function contains(s, needle)
-  return type(s) == "string" and s:find(needle, 1, true) ~= nil
-end
+local contains = util.contains
 
 describe("credentials end to end", function()
-  local m, home, env, saved_getenv, saved_now
+  -- Clients without keys (they come from the sources tested), whose STS and metadata
+  -- service are the mock's.
+  local NONE = mock_client.NONE
+  local m, client = mock_client.use(function(server)
+    return { access_key_id = NONE, access_key_secret = NONE, sts_endpoint = server.endpoint,
+             metadata_endpoint = server.http_endpoint }
+  end)
+  local home, env, saved_getenv, saved_now
 
-  setup(function()
-    m = mock.start{}
-    home = tmphome.new()
-  end)
-  teardown(function()
-    if m then m:stop() end
-    home:remove()
-  end)
+  setup(function() home = tmphome.new() end)
+  teardown(function() home:remove() end)
 
   before_each(function()
-    m:reset()
     env = { HOME = home.path }
     saved_getenv, saved_now = cams._getenv, credentials.now
     cams._getenv = function(name) return env[name] end
@@ -41,16 +39,6 @@ describe("credentials end to end", function()
     cams._getenv, credentials.now = saved_getenv, saved_now
     home:clear()
   end)
-
-  -- A client whose STS and metadata service are the mock's.
-  local function client(opts)
-    local o = { endpoint = m.endpoint, ca_file = m.ca_file, sts_endpoint = m.endpoint,
-                metadata_endpoint = m.http_endpoint }
-    for k, v in pairs(opts or {}) do o[k] = v end
-    local c, err = cams.new(o)
-    assert(c, tostring(err))
-    return c
-  end
 
   local function requests(action)
     local out = {}

@@ -1,8 +1,9 @@
 -- Bad input against the real core and the mock server: every case ends in a clear error
 -- (or, for a programming error, raises) before anything reaches the network.
--- Complements the checks in api_spec.lua (fake core) and e2e_spec.lua.
+-- Complements the checks with the fake core (spec/unit/config_spec.lua, validate_spec.lua)
+-- and update_qrdl_spec.lua.
 local cams = require "cams"
-local mock = require "spec.support.mock"
+local mock_client = require "spec.support.mock_client"
 
 local PHONE, CODE = "8615800000000", "D9II3ABC"
 local SECRET, TOKEN = "bad-input-Secret-0001", "bad-input-Token-0001"
@@ -15,20 +16,8 @@ local function args(over)
 end
 
 describe("bad input", function()
-  local m
-
-  setup(function() m = mock.start{} end)
-  teardown(function() if m then m:stop() end end)
-  before_each(function() m:reset() end)
-
-  local function options(over)
-    local o = { access_key_id = "testid", access_key_secret = SECRET, security_token = TOKEN,
-                endpoint = m.endpoint, ca_file = m.ca_file, qps = false }
-    for k, v in pairs(over or {}) do o[k] = v end
-    return o
-  end
-
-  local function client() return assert(cams.new(options())) end
+  local m, client, options = mock_client.use{ access_key_secret = SECRET, security_token = TOKEN,
+    qps = false }
 
   -- each check returns res, err; `needles` must all be in the message
   local function refused(res, err, code, needles)

@@ -1,0 +1,100 @@
+-- The mock CAMS server for one block of end-to-end specs, and clients pointed at it.
+--
+--   local mock_client = require "spec.support.mock_client"
+--   describe("...", function()
+--     local m, client, options = mock_client.use({ qps = false }, { workers = 1 })
+--     ...
+--   end)
+--
+-- use(defaults, start_opts) registers the block's hooks: setup starts a mock
+-- (spec.support.mock, with start_opts), teardown stops it, before_each resets it. It returns
+--   m              the running mock of the block (m:fail(...), m.endpoint, ...), usable in
+--                  the hooks and tests of the block once setup has run
+--   client(opts)   a client (cams.new) with the mock's test keys, its endpoint and CA,
+--                  `defaults` and `opts`, later ones winning; raises with the error when
+--                  cams.new fails. NONE as a value leaves that option out.
+--   options(opts)  the same table of options, for cams.new calls that are meant to fail
+-- `defaults` may be a function of the mock that returns the table.
+local mock = require "spec.support.mock"
+local util = require "spec.support.util"
+
+local M = {}
+
+-- Keys the mock knows (spec/support/mock/verify.lua): a permanent pair and temporary keys.
+M.KEY_ID, M.SECRET = "testid", "testsecret"
+M.STS = { access_key_id = "stsid", access_key_secret = "stssecret", security_token = "ststoken" }
+
+M.NONE = setmetatable({}, { __tostring = function() return "mock_client.NONE" end })
+
+-- A stand-in for the mock that forwards to the one running (methods included).
+local function handle(get)
+  return setmetatable({}, {
+    __index = function(self, key)
+      local m = get()
+      assert(m, "the mock of this block runs only once its setup has run")
+      local v = m[key]
+      if type(v) ~= "function" then return v end
+      return function(first, ...)
+        if first == self then first = m end
+        return v(first, ...)
+      end
+    end,
+  })
+end
+
+function M.use(defaults, start_opts)
+  local busted = require "busted"
+  local running
+  busted.setup(function() running = mock.start(start_opts or {}) end)
+  busted.teardown(function()
+    if running then running:stop() end
+    running = nil
+  end)
+  busted.before_each(function() running:reset() end)
+  local m = handle(function() return running end)
+
+  local function options(opts)
+    local base = defaults
+    if type(base) == "function" then base = base(m) end
+    local o = util.merge({ access_key_id = M.KEY_ID, access_key_secret = M.SECRET,
+      endpoint = m.endpoint, ca_file = m.ca_file }, base)
+    for k, v in pairs(opts or {}) do o[k] = v end
+    for k, v in pairs(o) do
+      if v == M.NONE then o[k] = nil end
+    end
+    return o
+  end
+
+  local function client(opts)
+    local c, err = require("cams").new(options(opts))
+    assert(c, tostring(err))
+    return c
+  end
+
+  return m, client, options
+end
+
+--- The environment of a default client (cams.update_qrdl{...}) that talks to the mock `m`
+-- with its test keys; `over` adds or replaces variables.
+function M.environment(m, over)
+  return util.merge({ ALIBABA_CLOUD_ACCESS_KEY_ID = M.KEY_ID,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET = M.SECRET, ALIBABA_CLOUD_ENDPOINT = m.endpoint,
+    CAMS_CA_FILE = m.ca_file }, over)
+end
+
+--- Runs fn() with cams reading its environment from the table `env` and no default client
+-- yet; afterwards closes the default client fn made and puts the originals back. Returns
+-- what fn returns; raises what it raises.
+function M.with_environment(env, fn)
+  local cams = require "cams"
+  local saved_getenv, saved_default = cams._getenv, cams._default
+  cams._getenv = function(k) return env[k] end
+  cams._default = nil
+  local ok, a, b = pcall(fn)
+  if cams._default then cams._default:close() end
+  cams._getenv, cams._default = saved_getenv, saved_default
+  assert(ok, a)
+  return a, b
+end
+
+return M

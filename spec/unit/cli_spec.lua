@@ -1,0 +1,93 @@
+-- The pieces of the `cams` command line, in-process: CSV (cams.cli.csv), JSON and --query
+-- (cams.cli.output), the journal of update-batch (cams.cli.journal) and input rows
+-- (cams.cli.rows). spec/e2e/cli_spec.lua runs the command itself.
+local util = require "spec.support.util"
+local cjson = require "cjson"
+
+local write_file = util.write_file
+
+describe("cams command line pieces", function()
+  local csv = require "cams.cli.csv"
+  local output = require "cams.cli.output"
+  local rows = require "cams.cli.rows"
+
+  it("parses RFC 4180 CSV", function()
+    local recs = assert(csv.parse('\239\187\191a,b,c\r\n1,"x, ""y""\r\nz",\r\n\n"",q,"3"'))
+    assert.equals(4, #recs)
+    assert.same({ "a", "b", "c" }, { recs[1][1], recs[1][2], recs[1][3] })
+    assert.same({ "1", 'x, "y"\r\nz', "" }, { recs[2][1], recs[2][2], recs[2][3] })
+    assert.equals(2, recs[2].line)
+    assert.same({ "" }, { recs[3][1], recs[3][2] })
+    assert.equals(5, recs[4].line)
+    assert.same({ "", "q", "3" }, { recs[4][1], recs[4][2], recs[4][3] })
+    assert.same({ nil, "line 2: a quoted field is not closed" }, { csv.parse('a\n"b') })
+    assert.same({ nil, "line 1: unexpected text after a closing quote" }, { csv.parse('"a"b') })
+    assert.matches("line 2: a quote", select(2, csv.parse('a\nb"c')))
+    assert.equals('plain,"a,b","say ""hi""","two\nlines"," lead"\r\n',
+                  csv.line{ "plain", "a,b", 'say "hi"', "two\nlines", " lead" })
+    local back = csv.parse(csv.line{ "a,b", 'q"', "n\nl" })
+    assert.same({ "a,b", 'q"', "n\nl" }, { back[1][1], back[1][2], back[1][3] })
+  end)
+
+  it("renders JSON with sorted keys, [] for the empty list, and escapes", function()
+    assert.equals('{"a":1,"b":[1,2.5,"x"],"c":{"d":null}}',
+                  output.json{ b = { 1, 2.5, "x" }, a = 1, c = { d = cjson.null } })
+    assert.equals("[]", output.json({}))
+    assert.equals('"tab\\t\\"q\\"\\u0001/"', output.json('tab\t"q"\1/'))
+    assert.equals('{"row":1,"status":"ok","a":true}', output.json{ a = true, status = "ok", row = 1 })
+  end)
+
+  it("keeps a journal that survives a line cut short", function()
+    local journal = require "cams.cli.journal"
+    local path = os.tmpname()
+    local j = assert(journal.create(path, { input = "x.csv", checksum = "00000001", rows = 3 }))
+    assert(j:add{ row = 1, status = "ok" })
+    j:close()
+    local f = assert(io.open(path, "ab"))
+    f:write('{"row":2,"sta') -- a process killed in the middle of a write
+    f:close()
+    local header, records, complete = journal.read(path)
+    assert.equals("x.csv", header.input)
+    assert.equals(3, header.rows)
+    assert.same({ [1] = { row = 1, status = "ok" } }, records)
+    assert.is_false(complete)
+    j = assert(journal.reopen(path, complete))
+    assert(j:add{ row = 2, status = "error" })
+    j:close()
+    header, records, complete = journal.read(path)
+    assert.equals("00000001", header.checksum)
+    assert.equals("error", records[2].status)
+    assert.is_true(complete)
+    write_file(path, "not a journal\n")
+    assert.same({ false, path .. " is not a journal of update-batch" }, { journal.read(path) })
+    os.remove(path)
+    assert.is_nil(journal.read(path))
+  end)
+
+  it("picks values with --query paths", function()
+    local v = { Data = { { QrdlCode = "A" }, { QrdlCode = "B" } }, Code = "OK" }
+    assert.equals("B", output.query(v, "Data.2.QrdlCode"))
+    assert.equals("OK", output.query(v, "Code"))
+    assert.is_nil(output.query(v, "Data.3"))
+    assert.matches("no field 'x'", select(2, output.query(v, "Code.x")))
+    assert.matches("empty segment", select(2, output.query(v, "Data..x")))
+  end)
+
+  it("reads rows with snake_case or PascalCase names and refuses unknown ones", function()
+    local path = os.tmpname()
+    write_file(path, "QrdlCode, prefilled_message ,GenerateQrImage\nA,hi,SVG\n\nB,,PNG\n")
+    local list, sum = rows.read(path, "update_qrdl", "csv")
+    assert.same({ { qrdl_code = "A", prefilled_message = "hi", generate_qr_image = "SVG" },
+                  { qrdl_code = "B", generate_qr_image = "PNG" } }, list)
+    assert.matches("^%x%x%x%x%x%x%x%x$", sum)
+    write_file(path, "QrdlCode,qrdl_code\nA,B\n")
+    assert.matches("column 'qrdl_code' appears twice", select(2, rows.read(path, "update_qrdl", "csv")))
+    write_file(path, "qrdl_code,x\nA\n")
+    assert.matches("unknown column 'x'", select(2, rows.read(path, "update_qrdl", "csv")))
+    write_file(path, "qrdl_code,phone_number\nA\n")
+    assert.matches("line 2 has 1 fields, the header has 2", select(2, rows.read(path, "update_qrdl", "csv")))
+    write_file(path, '{"QrdlCode":"A"}\n[1]\n')
+    assert.matches("line 2 is not a JSON object", select(2, rows.read(path, "update_qrdl", "jsonl")))
+    os.remove(path)
+  end)
+end)
