@@ -170,7 +170,7 @@ build/bench/%: bench/%.c bench/request.h $(SIGN_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(CURL_CFLAGS) -o $@ $< $(SIGN_SRCS) $(CURL_LIBS) $(SSL_LIBS) -pthread
 
-# C helper of spec/fork_spec.lua.
+# C helper of spec/e2e/fork_spec.lua.
 build/test/fork_nonce: spec/support/fork_nonce.c $(SIGN_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) -o $@ $< $(SIGN_SRCS) $(SSL_LIBS) -pthread
@@ -189,7 +189,7 @@ DOC_LUA := LUA_PATH='lua/?.lua;;' $(LUA)
 docs: cli-docs api-docs
 
 # The man page and the shell completions, from the command line parser. They are
-# committed (make install and the rock ship them as they are); spec/docs_spec.lua fails
+# committed (make install and the rock ship them as they are); spec/e2e/docs_spec.lua fails
 # when they are stale.
 cli-docs:
 	$(DOC_LUA) doc/cli/generate.lua doc
