@@ -84,6 +84,7 @@ build = {
     ["cams.qr.sheet"] = "lua/cams/qr/sheet.lua",
     ["cams.ratelimit"] = "lua/cams/ratelimit.lua",
     ["cams.ratelimit.shdict"] = "lua/cams/ratelimit/shdict.lua",
+    ["cams.reconcile"] = "lua/cams/reconcile.lua",
     ["cams.redact"] = "lua/cams/redact.lua",
     ["cams.response"] = "lua/cams/response.lua",
     ["cams.retry"] = "lua/cams/retry.lua",

@@ -397,7 +397,8 @@ static int l_http_new(lua_State *L) {
 
 /* handle:request(req, timeout, all_headers): one exchange of a request object; the status,
    the response headers (only x-acs-request-id unless all_headers) and the body, or nil, an
-   error code and a message. The request is wiped once sent: it is used once. */
+   error code, a message and whether the request had gone out. The request is wiped once
+   sent: it is used once. */
 static int l_http_request(lua_State *L) {
   http_handle *h = check_handle(L);
   request_object *o = check_request(L, 2);
@@ -407,7 +408,7 @@ static int l_http_request(lua_State *L) {
   cams_http_request req;
   const char *code = NULL, *lines[CAMS_REQUEST_MAX_LINES];
   char message[CURL_ERROR_SIZE + 64];
-  int ok;
+  int ok, sent = 0;
 
   if (!r->url_len) return luaL_error(L, "the request was already sent");
   if (timeout > 86400) timeout = 86400;
@@ -418,14 +419,15 @@ static int l_http_request(lua_State *L) {
   req.body = cams_buf_str(&r->data) + r->body_off;
   req.body_len = r->body_len;
   req.timeout_ms = timeout > 0 ? (long)(timeout * 1000) + 1 : 0; /* never 0 = "no limit" */
-  ok = cams_http_perform(h->http, &req, &h->resp, &code, message, sizeof message);
+  ok = cams_http_perform(h->http, &req, &h->resp, &code, message, sizeof message, &sent);
   cams_request_wipe(r); /* Authorization and security-token lines; never sent twice */
   cams_buf_wipe(&o->trace);
   if (!ok) {
     lua_pushnil(L);
     lua_pushstring(L, code);
     lua_pushstring(L, message);
-    return 3;
+    lua_pushboolean(L, sent);
+    return 4;
   }
   lua_pushinteger(L, (lua_Integer)h->resp.status);
   if (all)

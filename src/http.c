@@ -208,11 +208,12 @@ static const char *map_error(CURLcode rc) {
 }
 
 int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_response *resp,
-                      const char **code, char *message, size_t message_len) {
+                      const char **code, char *message, size_t message_len, int *sent) {
   CURL *c = h->easy;
   struct curl_slist *list = header_list(h, req);
   CURLcode rc;
 
+  *sent = 0;
   if (!list) {
     *code = "Transport.Error";
     snprintf(message, message_len, "out of memory");
@@ -255,6 +256,7 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
   h->resp = NULL;
+  *sent = h->sends > 0; /* on_prereq runs once connected, right before the request goes */
 
   if (rc != CURLE_OK) {
     if (h->oversized) {

@@ -46,8 +46,10 @@ void cams_http_response_free(cams_http_response *r);
    "Transport.Resolve", "Transport.Timeout", "Transport.TLS", "Transport.Reset",
    "Transport.Error", "Response.TooLarge" (over 8 MiB of headers or body), and message
    holds curl's explanation. libcurl never resends a request by itself: a reused
-   connection that closes before any answer ends in "Transport.Reset". */
+   connection that closes before any answer ends in "Transport.Reset". *sent says whether
+   the request had started to go out when it failed (the server may have acted on it) or
+   not (connecting, resolving, the TLS handshake: it did not). */
 int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_response *resp,
-                      const char **code, char *message, size_t message_len);
+                      const char **code, char *message, size_t message_len, int *sent);
 
 #endif

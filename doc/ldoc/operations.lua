@@ -89,13 +89,23 @@ local function client_method(name, entry)
       .. "account; the client paces its calls to it unless the `qps` option of @{cams.new} "
       .. "says otherwise.", entry.qps)
   end
+  if entry.repeatable then
+    lines[#lines + 1] = "-- After a lost answer it is sent again: a repeat is harmless"
+      .. (entry.gone and string.format(" (`%s` for the repeat means the first one was "
+        .. "done).", entry.gone) or ".")
+  else
+    lines[#lines + 1] = "-- Not repeatable: after a lost answer the number's codes are listed "
+      .. "to tell whether it was made, and it is sent again only if it was not"
+      .. (entry.reconcile == "create" and " (the codes are listed once before the first "
+        .. "attempt, to compare with)." or ".")
+  end
   lines[#lines + 1] = "-- @tparam table args named arguments (snake_case keys; an unknown "
     .. "key is an error)"
   for _, p in ipairs(entry.params) do
     lines[#lines + 1] = param_line(name, p)
   end
   lines[#lines + 1] = "-- @tparam[opt] table opts call options `method`, `params_in`, "
-    .. "`headers`, as for @{call}"
+    .. "`headers`, `retries`, `timeout`, `deadline`, `reconcile`, `resend`, as for @{call}"
   for _, line in ipairs(returns(entry)) do
     lines[#lines + 1] = line
   end

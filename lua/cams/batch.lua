@@ -6,9 +6,13 @@
 -- its retry policy; a failed row never stops the others.
 --
 -- opts:
+--   on_start(i)                     before row i is sent (a journal notes it in flight)
 --   on_result(i, res, err)          after each row; returning false stops the batch
 --   on_progress(done, total, failures)  after each row (counts of this run)
 --   skip(i)                         true leaves row i out (done in an earlier run)
+--   resend(i)                       true when row i was in flight when an earlier run
+--                                   stopped: its codes are listed first, and it is sent
+--                                   only if that update was not made (cams.reconcile)
 --
 -- Returns `results, summary`: results[i] is `{ row = i, res = body }`,
 -- `{ row = i, err = err }` or `{ row = i, skipped = true }` (rows never reached after
@@ -49,6 +53,11 @@ function M.normalize(name, row)
   return out
 end
 
+local OPTIONS = { on_start = true, on_result = true, on_progress = true, skip = true,
+  resend = true }
+
+local RESEND = { resend = true } -- the call options of a row that was in flight
+
 local function check(rows, opts)
   if type(rows) ~= "table" then
     error("cams: update_many expects a list of rows, got " .. type(rows), 4)
@@ -66,9 +75,9 @@ local function check(rows, opts)
     error("cams: the options of update_many must be a table, got " .. type(opts), 4)
   end
   for k, v in pairs(opts) do
-    if k ~= "on_result" and k ~= "on_progress" and k ~= "skip" then
+    if not OPTIONS[k] then
       error("cams: unknown option '" .. tostring(k)
-        .. "' for update_many (on_result, on_progress, skip)", 4)
+        .. "' for update_many (on_start, on_result, on_progress, skip, resend)", 4)
     end
     if not callable(v) then
       error("cams: option " .. k .. " of update_many must be a function", 4)
@@ -99,7 +108,10 @@ function M.run(client, name, rows, opts)
     local args, msg = M.normalize(name, rows[i])
     local res, err
     if args then
-      res, err = method(client, args)
+      if opts.on_start then
+        opts.on_start(i)
+      end
+      res, err = method(client, args, opts.resend and opts.resend(i) and RESEND or nil)
     else
       err = errors.new{ code = "InvalidParameter", message = msg, action = action }
     end

@@ -4,12 +4,16 @@
 --   retry (cams.retry) around each attempt:
 --     pace (cams.pace) -> credentials (cams.credentials) -> sign (cams.sign)
 --     -> send (cams.send) -> decode and map (cams.response)
+--     -> reconcile (cams.reconcile) when the outcome of a change is uncertain
 --
 -- Each attempt is signed afresh (new date and nonce); no error leaves with the secret or
--- the token in it, whoever wrote the message.
+-- the token in it, whoever wrote the message. A change that is not repeatable (create,
+-- update) is never sent again after an uncertain outcome before the listed codes show it
+-- was not made.
 local errors = require "cams.errors"
 local options = require "cams.options"
 local pace = require "cams.pace"
+local reconcile = require "cams.reconcile"
 local response = require "cams.response"
 local scrub = require "cams.scrub"
 local send = require "cams.send"
@@ -61,14 +65,17 @@ M.OPTIONS = options.schema{
   retries = options.count,
   timeout = options.positive,
   deadline = options.positive,
+  reconcile = options.boolean,
+  resend = options.boolean,
 }
 
 --- A call object of client `p` (its private state) for `action` with checked `params`,
 -- or nil and an error: the options `opts` of the call (nil for none) are checked here.
-function M.new(p, action, version, params, opts, what)
+-- `op`: the compiled operation (cams.validate), also for a generic call of its action.
+function M.new(p, action, version, params, opts, what, op)
   local s = p.settings
   local call = {
-    action = action, version = version, params = params,
+    action = action, version = version, params = params, op = op, reconcile = true,
     method = "POST", params_in = "body", headers = nil,
     qps = s.qps, retries = s.retries, timeout = s.timeout, deadline = s.deadline,
     base = s.retry_base_delay, cap = s.retry_max_delay, clock = p.clock, random = p.random,
@@ -103,8 +110,41 @@ local function scrubber(p, creds)
   return p.scrub
 end
 
+-- What an attempt's outcome means for a change: the body, or nil and the error to go on
+-- with. Uncertain outcomes of changes that are not repeatable are reconciled; a repeat of
+-- a repeatable one that finds it done (Delete: QrdlCode.NotFound) succeeds.
+local function settle(p, call, body, err, left)
+  local op = call.op
+  if not err or not op then
+    return body, err
+  end
+  if op.repeatable then
+    if op.gone and err.code == op.gone and call.uncertain then
+      return { RequestId = err.request_id, Code = "OK", Message = "None",
+        reconciled = { after = call.uncertain.code, message = call.uncertain.message } }
+    end
+    call.uncertain = err.uncertain and err or call.uncertain
+    return nil, err
+  end
+  if not err.uncertain then
+    return nil, err
+  end
+  if not call.reconcile then
+    err.retryable = false -- never sent blindly again: the caller asked to check it itself
+    return nil, err
+  end
+  -- an unknown outcome is worse than a late one: the check gets at least one timeout
+  local made, why = reconcile.after(p, call, err, math.max(left, call.timeout))
+  if made or why then
+    return made, why
+  end
+  err.uncertain = false -- the listed codes show the change was not made: safe to repeat
+  return nil, err
+end
+
 -- One attempt: the body or nil, err.
 local function attempt(left, _, p, call)
+  local started = p.clock.now()
   local err
   left, err = pace.wait(p, call, left)
   if not left then
@@ -132,7 +172,7 @@ local function attempt(left, _, p, call)
   if err then
     scrub.error(err, clean)
   end
-  return body, err
+  return settle(p, call, body, err, left - (p.clock.now() - started))
 end
 
 --- Runs the call: the body table, or nil and an error object.
@@ -141,6 +181,27 @@ function M.run(p, call)
   local ready, why = p.transport:ready()
   if not ready then
     return nil, errors.not_supported(why, call.action)
+  end
+  if call.resend and call.op and call.op.reconcile then
+    -- this call repeats one whose answer was lost (an interrupted batch, say): sent only
+    -- if the listed codes show the earlier one was not made
+    local made, err = reconcile.after(p, call, errors.new{ code = "Resend", action = call.action,
+      message = "an earlier attempt may have been made (its answer was not recorded)" },
+      call.deadline)
+    if made or err then
+      return made, err
+    end
+  end
+  if call.op and call.op.reconcile == "create" and call.reconcile then
+    -- the codes a lost answer is compared with: one list call, before the first attempt
+    local before, err = reconcile.before(p, call, call.deadline)
+    if not before then
+      err.message = "the codes of the number could not be listed before the create (they "
+        .. "tell a lost answer from a failure; reconcile = false creates without): "
+        .. tostring(err.message)
+      return nil, err
+    end
+    call.before = before
   end
   return retry.run(call, attempt, p, call)
 end

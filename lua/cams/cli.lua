@@ -332,7 +332,24 @@ local function run_operation(args, client, op_name)
   if res == nil then
     return fail(err)
   end
+  M.tell_outcome(op_name, params, res)
   return M.print_result(args, res)
+end
+
+--- On stderr, what a person must know about a change: the new code of an update that
+-- replaced the old one (printed copies of the old one stop working), and a lost answer
+-- made up for by listing the codes.
+function M.tell_outcome(op_name, params, res)
+  local data = type(res) == "table" and type(res.Data) == "table" and res.Data or {}
+  if res.reconciled then
+    say_error("the answer was lost; the listed codes show the change was made")
+  end
+  if op_name == "update_qrdl" and type(data.QrdlCode) == "string"
+      and data.QrdlCode ~= params.qrdl_code then
+    say_error(format("the QR code is now %s (%s); the old code %s no longer opens the chat: "
+      .. "replace its printed copies", data.QrdlCode, tostring(data.DeepLinkUrl),
+      tostring(params.qrdl_code)))
+  end
 end
 
 local function run_call(args, client)

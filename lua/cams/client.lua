@@ -141,7 +141,7 @@ local function generic_call(p, action, params, opts, what)
     return nil, err
   end
   local version = type(opts) == "table" and opts.version or config.API_VERSION
-  return call.new(p, action, version, checked, opts, what)
+  return call.new(p, action, version, checked, opts, what, M.by_action[action])
 end
 
 --- Generic signed call: `client:call("AnyAction", { PascalCaseParam = "value" }, opts)`.
@@ -163,8 +163,10 @@ end
 local RESERVED_NAMES = { call = true, close = true, new = true, prepare = true,
   update_many = true }
 
---- Operations compiled at load time, by name.
+--- Operations compiled at load time, by name and by action (a generic call of a known
+-- action is treated like its typed helper: retried, reconciled).
 M.operations = {}
+M.by_action = {}
 
 -- The call object of operation `op` with snake_case `args`, or nil, err.
 local function operation_call(p, op, args, opts, what)
@@ -172,7 +174,7 @@ local function operation_call(p, op, args, opts, what)
   if not params then
     return nil, err
   end
-  return call.new(p, op.action, op.version, params, opts, what)
+  return call.new(p, op.action, op.version, params, opts, what, op)
 end
 
 for name, entry in pairs(operations) do
@@ -180,6 +182,7 @@ for name, entry in pairs(operations) do
   assert(not RESERVED_NAMES[name] and Client[name] == nil,
     "operation name '" .. name .. "' clashes with a client method")
   M.operations[name] = op
+  M.by_action[op.action] = op
 
   -- client:<name>{...}: e.g. client:update_qrdl{ phone_number = ..., ... }
   Client[name] = function(self, args, opts)

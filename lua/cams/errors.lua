@@ -13,6 +13,9 @@
 --   recommend             Recommend (diagnosis URL) of the response, when present
 --   action                CAMS action name, when the error belongs to a call
 --   retryable             true when repeating the same call may succeed
+--   uncertain             true when the request may have been carried out although no
+--                         answer says so (it went out, then the answer was lost: a timeout
+--                         or reset after sending, a 5xx, a broken answer)
 --   attempts              number of requests sent (0 when none was sent)
 
 local M = {}
@@ -96,6 +99,7 @@ function M.new(fields)
   if e.attempts == nil then
     e.attempts = 0
   end
+  e.uncertain = e.uncertain == true
   return setmetatable(e, Error)
 end
 
@@ -165,16 +169,21 @@ function M.from_response(action, status, body, raw, headers)
     recommend = recommend,
     action = action,
     attempts = 1,
+    -- a 5xx without the API's own error (a gateway's page): it may have been carried out
+    uncertain = code == "HTTP." .. tostring(status) and type(status) == "number"
+      and status >= 500,
   }
 end
 
---- Error for a failed HTTP exchange (no response received).
-function M.from_transport(action, code, message)
+--- Error for a failed HTTP exchange (no response received); `sent`: whether the request had
+-- started to go out (then the server may have acted on it).
+function M.from_transport(action, code, message, sent)
   return M.new{
     code = type(code) == "string" and code or "Transport.Error",
     message = message ~= nil and tostring(message) or "transport failure",
     action = action,
     attempts = 1,
+    uncertain = sent == true,
   }
 end
 
@@ -213,12 +222,29 @@ function M.credentials_unavailable(message, fields)
   return M.new(e)
 end
 
+--- A change whose answer was lost (`lost`, the error of that attempt) and whose outcome
+-- could not be told: `code` is "Reconcile.Ambiguous" (the listed codes do not say) or
+-- "Reconcile.Failed" (they could not be listed). `fields` adds candidates or cause.
+function M.unreconciled(code, message, lost, fields)
+  local e = {
+    code = code, action = lost.action, attempts = lost.attempts, status = lost.status,
+    request_id = lost.request_id, uncertain = true, retryable = false,
+    message = message .. "; nothing was sent again (after " .. tostring(lost.code) .. ": "
+      .. tostring(lost.message) .. ")",
+  }
+  for k, v in pairs(fields or {}) do
+    e[k] = v
+  end
+  return M.new(e)
+end
+
 --- A success status whose body is not a JSON object.
 function M.malformed(action, status, request_id, raw)
   return M.new{
     code = "Response.Malformed",
     message = "response body is not a JSON object: " .. M.snippet(raw, 200),
     status = status, request_id = request_id, action = action, attempts = 1,
+    uncertain = true, -- something answered success, and the answer broke
   }
 end
 

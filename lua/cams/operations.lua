@@ -10,6 +10,11 @@
 --   result   optional: name of the body field the helper returns first (the
 --            whole body comes second); a missing or null field gives an
 --            empty table. Without it the helper returns the body.
+--   repeatable  whether sending the call again after a lost answer is harmless (List,
+--               Delete); when not (Create, Update), `reconcile` names how cams.reconcile
+--               tells from the listed codes what the lost attempt did: "create" or "update"
+--   gone     the error code a repeat gets once the first attempt succeeded (Delete:
+--            QrdlCode.NotFound), which then means done
 --   params   list of parameters, in the order they are checked:
 --              [1]        snake_case name taken by the Lua function
 --              [2]        PascalCase name sent to the API
@@ -36,12 +41,16 @@ return {
     action = "CreatePhoneMessageQrdl",
     version = VERSION,
     qps = 5,
+    repeatable = false,
+    reconcile = "create",
     params = { phone_number(true), PREFILLED_MESSAGE, GENERATE_QR_IMAGE, CUST_SPACE_ID },
   },
   update_qrdl = {
     action = "UpdatePhoneMessageQrdl",
     version = VERSION,
     qps = 5,
+    repeatable = false,
+    reconcile = "update",
     params = { phone_number(true), QRDL_CODE, PREFILLED_MESSAGE, GENERATE_QR_IMAGE,
       CUST_SPACE_ID },
   },
@@ -49,6 +58,7 @@ return {
     action = "ListPhoneMessageQrdl",
     version = VERSION,
     qps = 5,
+    repeatable = true,
     result = "Data", -- the array of codes
     params = { phone_number(true), CUST_SPACE_ID },
   },
@@ -56,6 +66,8 @@ return {
     action = "DeletePhoneMessageQrdl",
     version = VERSION,
     qps = 5,
+    repeatable = true,
+    gone = "QrdlCode.NotFound",
     params = { phone_number(true), QRDL_CODE, CUST_SPACE_ID },
   },
 }

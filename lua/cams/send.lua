@@ -14,7 +14,7 @@ function M.exchange(p, call, req, timeout, clean)
     trace("request", redact.request(sign.view(req)))
     started = p.clock.now()
   end
-  local status, headers, body = p.transport:request(req, timeout, trace ~= nil)
+  local status, headers, body, sent = p.transport:request(req, timeout, trace ~= nil)
   if trace then
     local t = { seconds = p.clock.now() - started }
     if status == nil then
@@ -25,7 +25,7 @@ function M.exchange(p, call, req, timeout, clean)
     trace("response", t)
   end
   if status == nil then
-    return nil, errors.from_transport(call.action, headers, body)
+    return nil, errors.from_transport(call.action, headers, body, sent)
   end
   return status, headers, body
 end

@@ -218,9 +218,15 @@ function M.compile(name, entry)
   assert(entry.result == nil or (type(entry.result) == "string" and entry.result ~= ""),
     name .. ": result must be the name of a body field")
   assert(type(entry.params) == "table", name .. ": params must be a list")
+  assert(type(entry.repeatable) == "boolean", name .. ": repeatable must be true or false")
+  assert(entry.repeatable or entry.reconcile == "create" or entry.reconcile == "update",
+    name .. ": an operation that is not repeatable needs reconcile = 'create' or 'update'")
+  assert(entry.gone == nil or type(entry.gone) == "string", name .. ": gone must be a string")
   local op = {
     name = name, action = entry.action, version = entry.version, qps = entry.qps,
-    result = entry.result, params = {}, by_name = {}, by_api = {}, names = {}, multiline = {}, enums = {},
+    result = entry.result, repeatable = entry.repeatable, reconcile = entry.reconcile,
+    gone = entry.gone, params = {}, by_name = {}, by_api = {}, names = {}, multiline = {},
+    enums = {},
   }
   for i, p in ipairs(entry.params) do
     local lua_name, api_name = p[1], p[2]

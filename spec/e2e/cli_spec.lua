@@ -119,33 +119,47 @@ describe("cams command line", function()
     end
   end)
 
-  it("creates, lists, updates and deletes a QR code", function()
-    local code = create("First")
-    assert.matches("^%w+$", code)
-    assert.same({ { QrdlCode = code, GenerateQrImage = "SVG", PrefilledMessage = "First" } },
-                m:codes(PHONE))
+  for _, mode in ipairs(mock_client.MODES) do
+    it("creates, lists, updates and deletes a QR code (" .. mode.name .. ")", function()
+      m:keep_codes(mode.keep)
+      local code = create("First")
+      assert.matches("^%w+$", code)
+      assert.same({ { QrdlCode = code, GenerateQrImage = "SVG", PrefilledMessage = "First" } },
+                  m:codes(PHONE))
 
-    local status, out, err = cams{ "qrdl", "list", "--phone-number", PHONE }
-    assert.equals(0, status, err)
-    local list = cjson.decode(out)
-    assert.equals(1, #list)
-    assert.equals(code, list[1].QrdlCode)
+      local status, out, err = cams{ "qrdl", "list", "--phone-number", PHONE }
+      assert.equals(0, status, err)
+      local list = cjson.decode(out)
+      assert.equals(1, #list)
+      assert.equals(code, list[1].QrdlCode)
 
-    status, out, err = cams{ "qrdl", "update", "--phone-number", PHONE, "--qrdl-code", code,
-      "--prefilled-message", "Line 1\nLine 2", "--generate-qr-image", "PNG", "--yes" }
-    assert.equals(0, status, err)
-    assert.matches("printed copies of it will no longer open the chat", err)
-    assert.equals("Line 1\nLine 2", cjson.decode(out).Data.PrefilledMessage)
-    assert.equals("Line 1\nLine 2", m:codes(PHONE)[1].PrefilledMessage)
+      status, out, err = cams{ "qrdl", "update", "--phone-number", PHONE, "--qrdl-code", code,
+        "--prefilled-message", "Line 1\nLine 2", "--generate-qr-image", "PNG", "--yes" }
+      assert.equals(0, status, err)
+      assert.matches("printed copies of it will no longer open the chat", err)
+      local data = cjson.decode(out).Data
+      assert.equals("Line 1\nLine 2", data.PrefilledMessage)
+      assert.same({ { QrdlCode = data.QrdlCode, GenerateQrImage = "PNG",
+                      PrefilledMessage = "Line 1\nLine 2" } }, m:codes(PHONE))
+      local live = data.QrdlCode
+      if mode.keep then
+        assert.equals(code, live)
+        assert.is_nil(err:find("is now", 1, true))
+      else -- said on stderr: which code is live, and that the old one stopped working
+        assert.are_not.equal(code, live)
+        assert.truthy(err:find("the QR code is now " .. live .. " (https://wa.me/message/" .. live
+          .. "); the old code " .. code .. " no longer opens the chat", 1, true), err)
+      end
 
-    status, out, err = cams{ "qrdl", "delete", "--phone-number", PHONE, "--qrdl-code", code, "-y" }
-    assert.equals(0, status, err)
-    assert.equals("OK", cjson.decode(out).Code)
-    assert.same({}, m:codes(PHONE))
-    status, out = cams{ "qrdl", "list", "--phone-number", PHONE }
-    assert.equals(0, status)
-    assert.equals("[]\n", out)
-  end)
+      status, out, err = cams{ "qrdl", "delete", "--phone-number", PHONE, "--qrdl-code", live, "-y" }
+      assert.equals(0, status, err)
+      assert.equals("OK", cjson.decode(out).Code)
+      assert.same({}, m:codes(PHONE))
+      status, out = cams{ "qrdl", "list", "--phone-number", PHONE }
+      assert.equals(0, status)
+      assert.equals("[]\n", out)
+    end)
+  end
 
   it("prints results as json, table or tsv and picks fields with --query", function()
     local a, b = create("alpha"), create("beta, with\ttab")
@@ -345,284 +359,328 @@ describe("cams command line", function()
     end
   end)
 
-  describe("update-batch", function()
-    local N = 200
+  for _, mode in ipairs(mock_client.MODES) do
+    describe("update-batch (" .. mode.name .. ")", function()
+      before_each(function() m:keep_codes(mode.keep) end)
+      local outer_dir -- each mode writes its files in a folder of its own
+      setup(function()
+        outer_dir, dir = dir, dir .. "/" .. (mode.keep and "kept" or "replaced")
+        os.execute("mkdir -p " .. q(dir))
+      end)
+      teardown(function() dir = outer_dir end)
+      local N = 200
 
-    local function message(i)
-      return ("Hello, row %d\n\"quoted\" line"):format(i)
-    end
-
-    local function write_csv(path, n)
-      local out = { "phone_number,QrdlCode,prefilled_message,GenerateQrImage\r\n" }
-      for i = 1, n do
-        out[#out + 1] = ('%s,Q%04d,"%s",%s\r\n'):format(PHONE, i, message(i):gsub('"', '""'),
-          i % 2 == 0 and "PNG" or "SVG")
+      local function message(i)
+        return ("Hello, row %d\n\"quoted\" line"):format(i)
       end
-      write_file(path, table.concat(out))
-    end
 
-    local function results_of(path)
-      local recs = {}
-      for _, l in ipairs(lines_of(read_file(path))) do recs[#recs + 1] = cjson.decode(l) end
-      return recs
-    end
+      -- a CSV of n rows, and their codes at the mock (what List shows: a lost answer is
+      -- checked against them)
+      local function write_csv(path, n)
+        local out = { "phone_number,QrdlCode,prefilled_message,GenerateQrImage\r\n" }
+        local codes = {}
+        for i = 1, n do codes[i] = ("Q%04d"):format(i) end
+        m:seed(PHONE, codes)
+        for i = 1, n do
+          out[#out + 1] = ('%s,Q%04d,"%s",%s\r\n'):format(PHONE, i, message(i):gsub('"', '""'),
+            i % 2 == 0 and "PNG" or "SVG")
+        end
+        write_file(path, table.concat(out))
+      end
 
-    local function stored()
-      local t, n = {}, 0
-      for _, c in ipairs(m:codes(PHONE)) do t[c.QrdlCode] = c.PrefilledMessage; n = n + 1 end
-      return t, n
-    end
+      local function results_of(path)
+        local recs = {}
+        for _, l in ipairs(lines_of(read_file(path))) do recs[#recs + 1] = cjson.decode(l) end
+        return recs
+      end
 
-    it("paces 200 rows under the server's limit and reports failed rows", function()
-      m:config{ qps = 180 } -- per second; the client sends at most 150 (unpaced: ~1000)
-      local input = dir .. "/paced.csv"
-      write_csv(input, N)
-      m:fail("Ram.PermissionDeny", 3) -- the first three rows
-      local status, out, err = cams{ "--qps", "150", "--retries", "0", "qrdl", "update-batch",
-        input, "--yes", "--output-file", dir .. "/paced.out.csv", "--progress-interval", "0.5" }
-      assert.equals(1, status, err)
-      local summary = cjson.decode(out)
-      assert.same({ rows = N, updated = N - 3, failed = 3, left = 0, images_failed = 0, resumed = 0,
-                    output_file = dir .. "/paced.out.csv", journal = dir .. "/paced.out.csv.journal" },
-                  summary)
-      assert.matches("progress: 200/200 rows", err)
-      assert.matches("200 rows: 197 updated, 3 failed, 0 left", err)
-
-      local csv = require "cams.cli.csv"
-      local records = assert(csv.parse(read_file(dir .. "/paced.out.csv")))
-      assert.same({ "row", "status", "phone_number", "qrdl_code", "qr_image_url", "deep_link_url",
-                    "request_id", "error_code", "error_message", "image_file", "image_error" },
-                  { unpack(records[1]) })
-      assert.equals(N + 1, #records)
-      for i = 1, N do
-        local r = records[i + 1]
-        assert.equals(tostring(i), r[1])
-        assert.equals(("Q%04d"):format(i), r[4])
-        assert.matches("^%x+%-", r[7]) -- request id
-        if i <= 3 then
-          assert.equals("error", r[2])
-          assert.equals("Ram.PermissionDeny", r[8])
-          assert.matches("not authorized", r[9])
+      -- the live code of row i's result: the code it named, or (codes replaced) its successor
+      local function check_live(i, rec)
+        local named = ("Q%04d"):format(i)
+        if mode.keep then
+          assert.equals(named, rec.qrdl_code)
+          assert.is_nil(rec.previous_qrdl_code)
         else
-          assert.equals("ok", r[2])
-          assert.equals("https://wa.me/message/" .. r[4], r[6])
+          assert.are_not.equal(named, rec.qrdl_code)
+          assert.equals(named, rec.previous_qrdl_code)
         end
       end
-      local codes, count = stored()
-      assert.equals(N - 3, count)
-      assert.equals(message(200), codes.Q0200)
-      assert.equals(N, m:request_count()) -- no retries, and none throttled
 
-      -- the failed rows again
-      status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--output-file",
-        dir .. "/paced.out.csv", "--resume", "--retry-failed", "--output", "tsv", "--query", "updated" }
-      assert.equals(0, status, err)
-      assert.equals("200\n", out)
-      assert.equals(N + 3, m:request_count())
-      assert.matches("200 rows: 200 updated, 0 failed, 0 left %(197 done before this run%)", err)
-    end)
-
-    it("resumes a killed run without repeating or losing rows", function()
-      local input = dir .. "/killed.csv"
-      write_csv(input, N)
-      local output = dir .. "/killed.jsonl"
-      local journal = output .. ".journal"
-      local args = { "--qps", "200", "qrdl", "update-batch", input, "--yes", "--output-file", output }
-      local pid = tonumber(stdout_of(command(args) .. " >/dev/null 2>" .. q(dir .. "/killed.err")
-        .. " </dev/null & echo $!"))
-      assert.is_number(pid)
-      local deadline = socket.gettime() + 20
-      local function journal_lines()
-        return #lines_of(read_file(journal))
+      -- finished rows in a journal (not the "sending" notes before each row goes out)
+      local function finished_lines(path)
+        local n = 0
+        for k, l in ipairs(lines_of(read_file(path))) do
+          local ok, rec = pcall(cjson.decode, l)
+          if k > 1 and ok and type(rec) == "table" and rec.status ~= "sending" then n = n + 1 end
+        end
+        return n
       end
-      while journal_lines() < 1 + N / 2 do
-        assert.is_true(socket.gettime() < deadline, "the batch made no progress")
-        socket.sleep(0.01)
+
+      local function stored()
+        local t, n = {}, 0
+        for _, c in ipairs(m:codes(PHONE)) do t[c.QrdlCode] = c.PrefilledMessage; n = n + 1 end
+        return t, n
       end
-      os.execute("kill -9 " .. pid)
-      while (read_file("/proc/" .. pid .. "/stat") or ""):match("%)%s+[^ZX]") do socket.sleep(0.01) end
-      local at_kill = journal_lines() - 1
-      assert.is_true(at_kill < N, "the batch finished before it was killed")
-      assert.is_nil(read_file(output)) -- it never got to write the results
 
-      local status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--output-file",
-        output, "--resume", "--qps", "200" }
-      assert.equals(0, status, err)
-      local summary = cjson.decode(out)
-      assert.equals(N, summary.updated)
-      assert.is_true(summary.resumed >= at_kill)
+      it("paces 200 rows under the server's limit and reports failed rows", function()
+        m:config{ qps = 180 } -- per second; the client sends at most 150 (unpaced: ~1000)
+        local input = dir .. "/paced.csv"
+        write_csv(input, N)
+        m:fail("Ram.PermissionDeny", 3) -- the first three rows
+        local status, out, err = cams{ "--qps", "150", "--retries", "0", "qrdl", "update-batch",
+          input, "--yes", "--output-file", dir .. "/paced.out.csv", "--progress-interval", "0.5" }
+        assert.equals(1, status, err)
+        local summary = cjson.decode(out)
+        assert.same({ rows = N, updated = N - 3, failed = 3, left = 0, images_failed = 0, resumed = 0,
+                      output_file = dir .. "/paced.out.csv", journal = dir .. "/paced.out.csv.journal" },
+                    summary)
+        assert.matches("progress: 200/200 rows", err)
+        assert.matches("200 rows: 197 updated, 3 failed, 0 left", err)
 
-      local recs = results_of(output)
-      assert.equals(N, #recs)
-      for i, r in ipairs(recs) do
-        assert.equals(i, r.row)
-        assert.equals("ok", r.status)
-        assert.equals(("Q%04d"):format(i), r.qrdl_code)
-      end
-      local per_row = {}
-      for n, l in ipairs(lines_of(read_file(journal))) do
-        local ok, rec = pcall(cjson.decode, l) -- a line cut short by the kill does not count
-        if n > 1 and ok then per_row[rec.row] = (per_row[rec.row] or 0) + 1 end
-      end
-      for i = 1, N do assert.equals(1, per_row[i]) end
-      local codes, count = stored()
-      assert.equals(N, count)
-      for i = 1, N do assert.equals(message(i), codes[("Q%04d"):format(i)]) end
-      -- at most the row in flight at the kill went out twice
-      local sent = m:request_count()
-      assert.is_true(sent == N or sent == N + 1, sent .. " requests")
-    end)
+        local csv = require "cams.cli.csv"
+        local records = assert(csv.parse(read_file(dir .. "/paced.out.csv")))
+        local fields = { "row", "status", "phone_number", "qrdl_code", "previous_qrdl_code",
+          "qr_image_url", "deep_link_url", "request_id", "reconciled", "error_code",
+          "error_message", "image_file", "image_error" }
+        assert.same(fields, { unpack(records[1]) })
+        assert.equals(N + 1, #records)
+        local codes, count = stored()
+        for i = 1, N do
+          local r = {}
+          for k, name in ipairs(fields) do r[name] = records[i + 1][k] ~= "" and records[i + 1][k] or nil end
+          assert.equals(tostring(i), r.row)
+          assert.matches("^%x+%-", r.request_id)
+          if i <= 3 then
+            assert.equals("error", r.status)
+            assert.equals(("Q%04d"):format(i), r.qrdl_code)
+            assert.equals("Ram.PermissionDeny", r.error_code)
+            assert.matches("not authorized", r.error_message)
+            assert.equals("seeded", codes[r.qrdl_code]) -- unchanged
+          else
+            assert.equals("ok", r.status)
+            check_live(i, r)
+            assert.equals("https://wa.me/message/" .. r.qrdl_code, r.deep_link_url)
+            assert.equals(message(i), codes[r.qrdl_code])
+          end
+        end
+        assert.equals(N, count)
+        assert.equals(N, m:request_count()) -- no retries, and none throttled
 
-    it("stops cleanly on Ctrl-C (SIGINT), keeping every finished row", function()
-      local input = dir .. "/sigint.csv"
-      write_csv(input, 60)
-      local output = dir .. "/sigint.jsonl"
-      local journal = output .. ".journal"
-      local pid_file, rc_file = dir .. "/sigint.pid", dir .. "/sigint.rc"
-      os.remove(rc_file)
-      local script = command{ "--qps", "100", "qrdl", "update-batch", input, "--yes",
-        "--output-file", output } .. " >" .. q(dir .. "/sigint.out") .. " 2>" .. q(dir .. "/sigint.err")
-        .. " </dev/null & echo $! >" .. q(pid_file) .. "; wait $!; echo $? >" .. q(rc_file)
-      os.execute("sh -c " .. q(script) .. " >/dev/null 2>&1 </dev/null &")
-      local deadline = socket.gettime() + 20
-      while #lines_of(read_file(journal)) < 11 do
-        assert.is_true(socket.gettime() < deadline, "the batch made no progress")
-        socket.sleep(0.01)
-      end
-      os.execute("kill -INT " .. assert(tonumber(read_file(pid_file))))
-      while not read_file(rc_file) or read_file(rc_file) == "" do
-        assert.is_true(socket.gettime() < deadline, "the batch did not stop")
-        socket.sleep(0.01)
-      end
-      assert.equals(130, tonumber(read_file(rc_file)))
-      local err = read_file(dir .. "/sigint.err")
-      assert.matches("interrupted; 60 rows: %d+ updated", err)
-      assert.matches("with %-%-resume to continue", err)
-      local recs = results_of(output)
-      assert.is_true(#recs >= 10 and #recs < 60, #recs .. " results")
-      assert.equals(#recs, #lines_of(read_file(journal)) - 1)
-      assert.equals(#recs, cjson.decode(read_file(dir .. "/sigint.out")).updated)
-      for i, r in ipairs(recs) do assert.equals(i, r.row) end
-
-      local status, out = cams{ "qrdl", "update-batch", input, "--yes", "--output-file", output,
-        "--resume", "--qps", "200", "--output", "tsv", "--query", "updated" }
-      assert.equals(0, status)
-      assert.equals("60\n", out)
-      assert.equals(60, #results_of(output))
-      local sent = m:request_count()
-      assert.is_true(sent == 60 or sent == 61, sent .. " requests")
-    end)
-
-    it("reads JSON Lines, fills row options and saves the QR images", function()
-      m:config{ serve_images = 1 }
-      local input = dir .. "/images.jsonl"
-      write_file(input, table.concat({
-        '{"qrdl_code":"IMG1","prefilled_message":"one","generate_qr_image":"PNG"}',
-        '',
-        '{"QrdlCode":"IMG2","PrefilledMessage":"two\\nlines"}',
-        '{"qrdl_code":"IMG3","prefilled_message":"three","generate_qr_image":null,"phone_number":8615800000005}',
-      }, "\n"))
-      local status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--phone-number", PHONE,
-        "--generate-qr-image", "SVG", "--save-images", dir .. "/qr", "--output", "tsv",
-        "--query", "updated" }
-      assert.equals(0, status, err)
-      assert.equals("3\n", out)
-      assert.equals("\137PNG", read_file(dir .. "/qr/IMG1.png"):sub(1, 4))
-      assert.matches("^<svg", read_file(dir .. "/qr/IMG2.svg"))
-      assert.matches("^<svg", read_file(dir .. "/qr/IMG3.svg"))
-      assert.equals(3, m:image_count())
-      local codes = stored()
-      assert.equals("two\nlines", codes.IMG2)
-      assert.equals("three", m:codes("8615800000005")[1].PrefilledMessage)
-      local recs = results_of(dir .. "/images.results.jsonl")
-      assert.equals(dir .. "/qr/IMG1.png", recs[1].image_file)
-    end)
-
-    it("checks every row before sending anything", function()
-      local input = dir .. "/bad.csv"
-      write_file(input, "qrdl_code,prefilled_message,generate_qr_image,phone_number\n"
-        .. "A,ok,SVG," .. PHONE .. "\nB,,SVG," .. PHONE .. "\nC,x,GIF," .. PHONE .. "\n")
-      local status, _, err = cams{ "qrdl", "update-batch", input, "--yes" }
-      assert.equals(2, status)
-      assert.matches("row 2: [^\n]*prefilled_message", err)
-      assert.matches("row 3: [^\n]*generate_qr_image", err)
-      assert.matches("2 of 3 rows are not valid; nothing was sent", err)
-
-      write_file(input, "qrdl_code,prefiled_message\nA,x\n")
-      status, _, err = cams{ "qrdl", "update-batch", input, "--yes" }
-      assert.equals(2, status)
-      assert.matches("unknown column 'prefiled_message'; did you mean 'prefilled_message'%?", err)
-
-      write_file(input, 'qrdl_code,prefilled_message\nA,"not closed\n')
-      status, _, err = cams{ "qrdl", "update-batch", input, "--yes" }
-      assert.equals(2, status)
-      assert.matches("line 2: a quoted field is not closed", err)
-
-      status, _, err = cams{ "qrdl", "update-batch", dir .. "/missing.csv", "--yes" }
-      assert.equals(2, status)
-      assert.matches("missing.csv", err)
-      assert.equals(0, m:request_count())
-    end)
-
-    it("asks before updating, refuses a journal without --resume, prints requests on --dry-run",
-      function()
-        local input = dir .. "/small.csv"
-        write_csv(input, 3)
-        local status, out, err = cams{ "qrdl", "update-batch", input }
-        assert.equals(2, status)
-        assert.equals("", out)
-        assert.matches("This updates 3 QR codes", err)
-        assert.matches("pass %-%-yes", err)
-
-        status, out, err = cams{ "--dry-run", "qrdl", "update-batch", input }
+        -- the failed rows again
+        status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--output-file",
+          dir .. "/paced.out.csv", "--resume", "--retry-failed", "--output", "tsv", "--query", "updated" }
         assert.equals(0, status, err)
-        local _, n = out:gsub("POST https://", "")
-        assert.equals(3, n)
-        assert.equals(3, select(2, out:gsub("Signature=<redacted>", "")))
-        assert.is_nil(read_file(dir .. "/small.results.jsonl.journal"))
-        assert.equals(0, m:request_count())
+        assert.equals("200\n", out)
+        assert.equals(N + 3, m:request_count())
+        assert.matches("200 rows: 200 updated, 0 failed, 0 left %(197 done before this run%)", err)
+      end)
 
-        status = cams{ "qrdl", "update-batch", input, "--yes" }
+      it("resumes a killed run without repeating or losing rows", function()
+        local input = dir .. "/killed.csv"
+        write_csv(input, N)
+        local output = dir .. "/killed.jsonl"
+        local journal = output .. ".journal"
+        local args = { "--qps", "200", "qrdl", "update-batch", input, "--yes", "--output-file", output }
+        local pid = tonumber(stdout_of(command(args) .. " >/dev/null 2>" .. q(dir .. "/killed.err")
+          .. " </dev/null & echo $!"))
+        assert.is_number(pid)
+        local deadline = socket.gettime() + 20
+        while finished_lines(journal) < N / 2 do
+          assert.is_true(socket.gettime() < deadline, "the batch made no progress")
+          socket.sleep(0.01)
+        end
+        os.execute("kill -9 " .. pid)
+        while (read_file("/proc/" .. pid .. "/stat") or ""):match("%)%s+[^ZX]") do socket.sleep(0.01) end
+        local at_kill = finished_lines(journal)
+        assert.is_true(at_kill < N, "the batch finished before it was killed")
+        assert.is_nil(read_file(output)) -- it never got to write the results
+
+        local status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--output-file",
+          output, "--resume", "--qps", "200" }
+        assert.equals(0, status, err)
+        local summary = cjson.decode(out)
+        assert.equals(N, summary.updated)
+        assert.is_true(summary.resumed >= at_kill)
+
+        local recs = results_of(output)
+        assert.equals(N, #recs)
+        local codes, count = stored()
+        for i, r in ipairs(recs) do
+          assert.equals(i, r.row)
+          assert.equals("ok", r.status)
+          check_live(i, r)
+          assert.equals(message(i), codes[r.qrdl_code]) -- the results name the live code
+        end
+        local per_row = {}
+        for n, l in ipairs(lines_of(read_file(journal))) do
+          local ok, rec = pcall(cjson.decode, l) -- a line cut short by the kill does not count
+          if n > 1 and ok and rec.status ~= "sending" then
+            per_row[rec.row] = (per_row[rec.row] or 0) + 1
+          end
+        end
+        for i = 1, N do assert.equals(1, per_row[i]) end
+        assert.equals(N, count) -- no orphan code
+        -- the row in flight at the kill was checked (one list call), never updated twice
+        local sent = m:request_count()
+        assert.is_true(sent == N or sent == N + 1, sent .. " requests")
+      end)
+
+      it("stops cleanly on Ctrl-C (SIGINT), keeping every finished row", function()
+        local input = dir .. "/sigint.csv"
+        write_csv(input, 60)
+        local output = dir .. "/sigint.jsonl"
+        local journal = output .. ".journal"
+        local pid_file, rc_file = dir .. "/sigint.pid", dir .. "/sigint.rc"
+        os.remove(rc_file)
+        local script = command{ "--qps", "100", "qrdl", "update-batch", input, "--yes",
+          "--output-file", output } .. " >" .. q(dir .. "/sigint.out") .. " 2>" .. q(dir .. "/sigint.err")
+          .. " </dev/null & echo $! >" .. q(pid_file) .. "; wait $!; echo $? >" .. q(rc_file)
+        os.execute("sh -c " .. q(script) .. " >/dev/null 2>&1 </dev/null &")
+        local deadline = socket.gettime() + 20
+        while finished_lines(journal) < 10 do
+          assert.is_true(socket.gettime() < deadline, "the batch made no progress")
+          socket.sleep(0.01)
+        end
+        os.execute("kill -INT " .. assert(tonumber(read_file(pid_file))))
+        while not read_file(rc_file) or read_file(rc_file) == "" do
+          assert.is_true(socket.gettime() < deadline, "the batch did not stop")
+          socket.sleep(0.01)
+        end
+        assert.equals(130, tonumber(read_file(rc_file)))
+        local err = read_file(dir .. "/sigint.err")
+        assert.matches("interrupted; 60 rows: %d+ updated", err)
+        assert.matches("with %-%-resume to continue", err)
+        local recs = results_of(output)
+        assert.is_true(#recs >= 10 and #recs < 60, #recs .. " results")
+        assert.equals(#recs, finished_lines(journal))
+        assert.equals(#recs, cjson.decode(read_file(dir .. "/sigint.out")).updated)
+        for i, r in ipairs(recs) do assert.equals(i, r.row) end
+
+        local status, out = cams{ "qrdl", "update-batch", input, "--yes", "--output-file", output,
+          "--resume", "--qps", "200", "--output", "tsv", "--query", "updated" }
         assert.equals(0, status)
-        assert.equals(3, m:request_count())
+        assert.equals("60\n", out)
+        assert.equals(60, #results_of(output))
+        local sent = m:request_count()
+        assert.is_true(sent == 60 or sent == 61, sent .. " requests")
+      end)
+
+      it("reads JSON Lines, fills row options and saves the QR images", function()
+        m:config{ serve_images = 1 }
+        local input = dir .. "/images.jsonl"
+        write_file(input, table.concat({
+          '{"qrdl_code":"IMG1","prefilled_message":"one","generate_qr_image":"PNG"}',
+          '',
+          '{"QrdlCode":"IMG2","PrefilledMessage":"two\\nlines"}',
+          '{"qrdl_code":"IMG3","prefilled_message":"three","generate_qr_image":null,"phone_number":8615800000005}',
+        }, "\n"))
+        local status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--phone-number", PHONE,
+          "--generate-qr-image", "SVG", "--save-images", dir .. "/qr", "--output", "tsv",
+          "--query", "updated" }
+        assert.equals(0, status, err)
+        assert.equals("3\n", out)
+        local recs = results_of(dir .. "/images.results.jsonl")
+        local live = {} -- each image is saved under its row's live code
+        for i, r in ipairs(recs) do
+          live[i] = r.qrdl_code
+          assert.equals(mode.keep, r.qrdl_code == "IMG" .. i)
+        end
+        assert.equals("\137PNG", read_file(dir .. "/qr/" .. live[1] .. ".png"):sub(1, 4))
+        assert.matches("^<svg", read_file(dir .. "/qr/" .. live[2] .. ".svg"))
+        assert.matches("^<svg", read_file(dir .. "/qr/" .. live[3] .. ".svg"))
+        assert.equals(3, m:image_count())
+        local codes = stored()
+        assert.equals("two\nlines", codes[live[2]])
+        assert.equals("three", m:codes("8615800000005")[1].PrefilledMessage)
+        assert.equals(dir .. "/qr/" .. live[1] .. ".png", recs[1].image_file)
+      end)
+
+      it("checks every row before sending anything", function()
+        local input = dir .. "/bad.csv"
+        write_file(input, "qrdl_code,prefilled_message,generate_qr_image,phone_number\n"
+          .. "A,ok,SVG," .. PHONE .. "\nB,,SVG," .. PHONE .. "\nC,x,GIF," .. PHONE .. "\n")
+        local status, _, err = cams{ "qrdl", "update-batch", input, "--yes" }
+        assert.equals(2, status)
+        assert.matches("row 2: [^\n]*prefilled_message", err)
+        assert.matches("row 3: [^\n]*generate_qr_image", err)
+        assert.matches("2 of 3 rows are not valid; nothing was sent", err)
+
+        write_file(input, "qrdl_code,prefiled_message\nA,x\n")
         status, _, err = cams{ "qrdl", "update-batch", input, "--yes" }
         assert.equals(2, status)
-        assert.matches("pass %-%-resume to continue it", err)
+        assert.matches("unknown column 'prefiled_message'; did you mean 'prefilled_message'%?", err)
 
-        write_csv(input, 4)
-        status, _, err = cams{ "qrdl", "update-batch", input, "--yes", "--resume" }
+        write_file(input, 'qrdl_code,prefilled_message\nA,"not closed\n')
+        status, _, err = cams{ "qrdl", "update-batch", input, "--yes" }
         assert.equals(2, status)
-        assert.matches("belongs to a different input", err)
-        assert.equals(3, m:request_count())
+        assert.matches("line 2: a quoted field is not closed", err)
+
+        status, _, err = cams{ "qrdl", "update-batch", dir .. "/missing.csv", "--yes" }
+        assert.equals(2, status)
+        assert.matches("missing.csv", err)
+        assert.equals(0, m:request_count())
       end)
 
-    if HAS_SCRIPT then
-      it("redraws one progress line on a terminal", function()
-        local input = dir .. "/tty.csv"
-        write_csv(input, 5)
-        local cmd = "script -qec " .. q(command{ "qrdl", "update-batch", input, "--yes" })
-          .. " /dev/null </dev/null >" .. q(dir .. "/tty.out") .. " 2>&1; echo $?"
-        assert.equals(0, tonumber(stdout_of(cmd):match("%d+")))
-        local out = read_file(dir .. "/tty.out")
-        assert.matches("\r5/5 rows  [%d.]+/s  ETA 0:00  0 failed\27%[K", out)
-        assert.is_nil(out:find("progress:", 1, true))
-        assert.equals(5, m:request_count())
-      end)
-    end
+      it("asks before updating, refuses a journal without --resume, prints requests on --dry-run",
+        function()
+          local input = dir .. "/small.csv"
+          write_csv(input, 3)
+          local status, out, err = cams{ "qrdl", "update-batch", input }
+          assert.equals(2, status)
+          assert.equals("", out)
+          assert.matches("This updates 3 QR codes", err)
+          assert.matches("pass %-%-yes", err)
 
-    it("stops after --max-failures failed rows, leaving the rest for --resume", function()
-      local input = dir .. "/stop.csv"
-      write_csv(input, 6)
-      m:fail("Ram.PermissionDeny", 2)
-      local status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--max-failures", "2",
-        "--output", "tsv", "--query", "left" }
-      assert.equals(1, status, err)
-      assert.equals("4\n", out)
-      assert.matches("with %-%-resume to continue", err)
-      assert.equals(2, m:request_count())
-      status = cams{ "qrdl", "update-batch", input, "--yes", "--resume" }
-      assert.equals(1, status) -- the two failed rows stay failed
-      assert.equals(6, m:request_count())
+          status, out, err = cams{ "--dry-run", "qrdl", "update-batch", input }
+          assert.equals(0, status, err)
+          local _, n = out:gsub("POST https://", "")
+          assert.equals(3, n)
+          assert.equals(3, select(2, out:gsub("Signature=<redacted>", "")))
+          assert.is_nil(read_file(dir .. "/small.results.jsonl.journal"))
+          assert.equals(0, m:request_count())
+
+          status = cams{ "qrdl", "update-batch", input, "--yes" }
+          assert.equals(0, status)
+          assert.equals(3, m:request_count())
+          status, _, err = cams{ "qrdl", "update-batch", input, "--yes" }
+          assert.equals(2, status)
+          assert.matches("pass %-%-resume to continue it", err)
+
+          write_csv(input, 4)
+          status, _, err = cams{ "qrdl", "update-batch", input, "--yes", "--resume" }
+          assert.equals(2, status)
+          assert.matches("belongs to a different input", err)
+          assert.equals(3, m:request_count())
+        end)
+
+      if HAS_SCRIPT then
+        it("redraws one progress line on a terminal", function()
+          local input = dir .. "/tty.csv"
+          write_csv(input, 5)
+          local cmd = "script -qec " .. q(command{ "qrdl", "update-batch", input, "--yes" })
+            .. " /dev/null </dev/null >" .. q(dir .. "/tty.out") .. " 2>&1; echo $?"
+          assert.equals(0, tonumber(stdout_of(cmd):match("%d+")))
+          local out = read_file(dir .. "/tty.out")
+          assert.matches("\r5/5 rows  [%d.]+/s  ETA 0:00  0 failed\27%[K", out)
+          assert.is_nil(out:find("progress:", 1, true))
+          assert.equals(5, m:request_count())
+        end)
+      end
+
+      it("stops after --max-failures failed rows, leaving the rest for --resume", function()
+        local input = dir .. "/stop.csv"
+        write_csv(input, 6)
+        m:fail("Ram.PermissionDeny", 2)
+        local status, out, err = cams{ "qrdl", "update-batch", input, "--yes", "--max-failures", "2",
+          "--output", "tsv", "--query", "left" }
+        assert.equals(1, status, err)
+        assert.equals("4\n", out)
+        assert.matches("with %-%-resume to continue", err)
+        assert.equals(2, m:request_count())
+        status = cams{ "qrdl", "update-batch", input, "--yes", "--resume" }
+        assert.equals(1, status) -- the two failed rows stay failed
+        assert.equals(6, m:request_count())
+      end)
     end)
-  end)
+  end
 end)

@@ -23,7 +23,7 @@ describe("credentials end to end", function()
   local m, client = mock_client.use(function(server)
     return { access_key_id = NONE, access_key_secret = NONE, sts_endpoint = server.endpoint,
              metadata_endpoint = server.http_endpoint }
-  end)
+  end, { keep_codes = true }) -- one code serves every call: these specs are about keys
   local home, env, saved_getenv, saved_now
 
   setup(function() home = tmphome.new() end)
@@ -358,6 +358,7 @@ describe("credentials end to end", function()
       assert.is_true(err.retryable)
       assert.matches("InternalError", err.message)
       m:reset()
+      m:keep_codes(true)
       m:credentials{ duration = 1200, clock = now }
       assert.matches("^STS%.", update_ok(c))
     end)

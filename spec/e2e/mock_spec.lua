@@ -109,7 +109,9 @@ local function dir_exists(path)
 end
 
 describe("mock server", function()
-  local m = mock_client.use(nil, { workers = 1 })
+  -- one code serves the protocol checks below; the codes' own lifecycle is checked in both
+  -- modes at the end of this block
+  local m = mock_client.use(nil, { workers = 1, keep_codes = true })
 
   it("exposes its endpoints", function()
     assert.equals("https://127.0.0.1:" .. m.https_port, m.endpoint)
@@ -356,26 +358,64 @@ describe("mock server", function()
     assert.truthy(limited >= 2)
   end)
 
-  it("keeps the QR codes it creates, updates and deletes", function()
-    local status, body = send(m, v3_req(m, { action = "CreatePhoneMessageQrdl",
-      params = { PhoneNumber = "8615800000000", GenerateQrImage = "PNG",
-                 PrefilledMessage = "Hello" } }))
-    assert.equals(200, status)
-    local code = body.Data.QrdlCode
-    assert.matches("^%w+$", code)
-    assert.equals(200, (send(m, v3_req(m, { params = { PhoneNumber = "8615800000000",
-      QrdlCode = code, GenerateQrImage = "SVG", PrefilledMessage = "Changed" } }))))
-    status, body = send(m, v3_req(m, { action = "ListPhoneMessageQrdl",
-      params = { PhoneNumber = "8615800000000" } }))
-    assert.equals(200, status)
-    assert.equals(1, #body.Data)
-    assert.equals("Changed", body.Data[1].PrefilledMessage)
-    assert.equals(1, #m:codes("8615800000000"))
-    status, body = send(m, v3_req(m, { action = "DeletePhoneMessageQrdl",
-      params = { PhoneNumber = "8615800000000", QrdlCode = code } }))
-    assert.equals(200, status)
-    assert.is_nil(body.Data)
-    assert.equals(0, #m:codes("8615800000000"))
+  for _, keep in ipairs{ false, true } do
+    it("keeps the QR codes it creates, updates and deletes (" .. (keep and "codes kept"
+        or "code replaced, the default") .. " on update)", function()
+      m:keep_codes(keep)
+      local status, body = send(m, v3_req(m, { action = "CreatePhoneMessageQrdl",
+        params = { PhoneNumber = "8615800000000", GenerateQrImage = "PNG",
+                   PrefilledMessage = "Hello" } }))
+      assert.equals(200, status)
+      local code = body.Data.QrdlCode
+      assert.matches("^%w+$", code)
+      status, body = send(m, v3_req(m, { params = { PhoneNumber = "8615800000000",
+        QrdlCode = code, GenerateQrImage = "SVG", PrefilledMessage = "Changed" } }))
+      assert.equals(200, status)
+      local live = body.Data.QrdlCode
+      if keep then
+        assert.equals(code, live)
+      else -- as the API document shows: the code named is retired, a new one answers
+        assert.are_not.equal(code, live)
+        assert.equals("https://wa.me/message/" .. live, body.Data.DeepLinkUrl)
+        status, body = send(m, v3_req(m, { params = { PhoneNumber = "8615800000000",
+          QrdlCode = code, GenerateQrImage = "SVG", PrefilledMessage = "Again" } }))
+        assert.equals(400, status)
+        assert.equals("QrdlCode.NotFound", body.Code)
+      end
+      status, body = send(m, v3_req(m, { action = "ListPhoneMessageQrdl",
+        params = { PhoneNumber = "8615800000000" } }))
+      assert.equals(200, status)
+      assert.equals(1, #body.Data)
+      assert.equals(live, body.Data[1].QrdlCode)
+      assert.equals("Changed", body.Data[1].PrefilledMessage)
+      assert.equals(1, #m:codes("8615800000000"))
+      status, body = send(m, v3_req(m, { action = "DeletePhoneMessageQrdl",
+        params = { PhoneNumber = "8615800000000", QrdlCode = live } }))
+      assert.equals(200, status)
+      assert.is_nil(body.Data)
+      assert.equals(0, #m:codes("8615800000000"))
+      status, body = send(m, v3_req(m, { action = "DeletePhoneMessageQrdl",
+        params = { PhoneNumber = "8615800000000", QrdlCode = live } }))
+      assert.equals(400, status)
+      assert.equals("QrdlCode.NotFound", body.Code) -- a delete retires the code too
+    end)
+  end
+
+  it("applies a change and then loses its answer when told to", function()
+    m:keep_codes(false)
+    m:lose_answers{ how = "close", at = { 2 } }
+    local function create(message)
+      return send(m, v3_req(m, { action = "CreatePhoneMessageQrdl", params = {
+        PhoneNumber = "8615800000009", GenerateQrImage = "PNG", PrefilledMessage = message } }))
+    end
+    assert.equals(200, (create("one")))
+    assert.is_false((pcall(create, "two"))) -- applied, then the connection closed
+    assert.equals(200, (create("three")))
+    local messages = {}
+    for _, c in ipairs(m:codes("8615800000009")) do messages[#messages + 1] = c.PrefilledMessage end
+    assert.same({ "one", "two", "three" }, messages)
+    local state = m:lose_answers{ how = "off" }
+    assert.equals(1, state.lost)
   end)
 
   it("resets its state", function()

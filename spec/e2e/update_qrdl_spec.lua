@@ -8,7 +8,9 @@ local NONE = mock_client.NONE
 local PHONE, CODE = "8615800000000", "D9II3ABC"
 
 describe("UpdatePhoneMessageQrdl end to end", function()
-  local m, client, options = mock_client.use()
+  -- one code serves every call here (signing, transport, pacing); what an update does to
+  -- its code is in lifecycle_spec and exactly_once_spec
+  local m, client, options = mock_client.use(nil, { keep_codes = true })
 
   local function update(c, message, extra)
     local args = {

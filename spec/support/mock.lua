@@ -229,7 +229,32 @@ end
 -- verified like those of the fixed keys and refused once expired
 -- (InvalidSecurityToken.Expired).
 function Mock:credentials(settings)
-  return self:control("credentials", settings)
+  return self:control("settings", settings)
+end
+
+-- Whether an update keeps the code it names (true, as WhatsApp's own API does) or, the
+-- default and what the CAMS document shows, retires it and answers with a new one.
+function Mock:keep_codes(on)
+  return self:control("settings", { keep_codes = on and 1 or 0 })
+end
+
+-- Stores `codes` (a list of QrdlCode) as codes of `phone` made before the test, with
+-- `message` and `image` (default "seeded", "PNG"): what List shows from the start.
+function Mock:seed(phone, codes, message, image)
+  return self:control("seed", { phone = phone, codes = table.concat(codes, ","),
+    message = message, image = image }).count
+end
+
+-- Changes (create, update, delete) are applied and then their answer is lost: `how` is
+-- "close", "timeout" (no answer for `seconds`, default 2, then a close) or "bad_gateway";
+-- `every` N-th applied change, or those numbered in `at` (a list, counted from this call).
+-- lose_answers{ how = "off" } stops. Returns { how =, lost =, applied = }.
+function Mock:lose_answers(t)
+  local args = { how = t.how, every = t.every, seconds = t.seconds }
+  if t.at then args.at = table.concat(t.at, ",") end
+  local r = self:control("lose_answers", args)
+  r.lost, r.applied = math.floor(r.lost), math.floor(r.applied)
+  return r
 end
 
 -- The next `times` (default 1) verified API requests wait `seconds` before answering.

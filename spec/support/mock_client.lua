@@ -7,7 +7,9 @@
 --   end)
 --
 -- use(defaults, start_opts) registers the block's hooks: setup starts a mock
--- (spec.support.mock, with start_opts), teardown stops it, before_each resets it. It returns
+-- (spec.support.mock, with start_opts), teardown stops it, before_each resets it (and with
+-- start_opts.keep_codes, tells it to keep codes on update: for specs about something else,
+-- where one code serves every call). It returns
 --   m              the running mock of the block (m:fail(...), m.endpoint, ...), usable in
 --                  the hooks and tests of the block once setup has run
 --   client(opts)   a client (cams.new) with the mock's test keys, its endpoint and CA,
@@ -45,12 +47,20 @@ end
 function M.use(defaults, start_opts)
   local busted = require "busted"
   local running
+  local keep = start_opts and start_opts.keep_codes
+  if keep ~= nil then
+    start_opts = util.merge(start_opts)
+    start_opts.keep_codes = nil
+  end
   busted.setup(function() running = mock.start(start_opts or {}) end)
   busted.teardown(function()
     if running then running:stop() end
     running = nil
   end)
-  busted.before_each(function() running:reset() end)
+  busted.before_each(function()
+    running:reset()
+    if keep then running:keep_codes(true) end
+  end)
   local m = handle(function() return running end)
 
   local function options(opts)
@@ -73,6 +83,12 @@ function M.use(defaults, start_opts)
 
   return m, client, options
 end
+
+--- The two ways an update may treat the code it names, for specs that run under both:
+-- { keep = false, name = "codes replaced on update" } (what the CAMS document shows, the
+-- mock's default) and { keep = true, name = "codes kept on update" }.
+M.MODES = { { keep = false, name = "codes replaced on update" },
+            { keep = true, name = "codes kept on update" } }
 
 --- The environment of a default client (cams.update_qrdl{...}) that talks to the mock `m`
 -- with its test keys; `over` adds or replaces variables.

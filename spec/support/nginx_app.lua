@@ -60,13 +60,14 @@ local function client_for(name)
   return c
 end
 
+-- ?reconcile=0: a lost answer reported as it is (no listing of the codes after it)
 local function update(c, args)
-  return c:update_qrdl{
+  return c:update_qrdl({
     phone_number = args.phone or "8615800000000",
     qrdl_code = args.code or "D9II3NGX",
     prefilled_message = args.message or "Hello from nginx",
     generate_qr_image = args.image or "SVG",
-  }
+  }, { reconcile = args.reconcile ~= "0" })
 end
 
 --- /client/<profile>?message=...: update_qrdl on the profile's per-worker client.

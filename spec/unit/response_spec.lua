@@ -19,8 +19,9 @@ describe("responses", function()
       return status, headers, body
     end)
     local client = f.new_ok()
-    return client:update_qrdl{ phone_number = "8615800000000", qrdl_code = "D9II3xxx",
-      prefilled_message = "Hello", generate_qr_image = "SVG" }
+    -- the mapping alone: what follows a lost answer (cams.reconcile) is in reconcile_spec
+    return client:update_qrdl({ phone_number = "8615800000000", qrdl_code = "D9II3xxx",
+      prefilled_message = "Hello", generate_qr_image = "SVG" }, { reconcile = false })
   end
 
   it("turns Code ~= OK into an error, even with HTTP 200", function()
@@ -57,6 +58,7 @@ describe("responses", function()
     assert.is_true(err.retryable)
     _, err = call_with(500, {}, '{"Code":"InternalError","Message":"oops"}')
     assert.is_true(err.retryable)
+    assert.is_false(err.uncertain) -- the API's own answer
   end)
 
   it("reports an HTTP error status without Code as HTTP.<status>", function()
@@ -65,10 +67,15 @@ describe("responses", function()
     assert.equals(404, err.status)
     assert.equals("R404", err.request_id)
     assert.is_false(err.retryable)
+    assert.is_false(err.uncertain)
     _, err = call_with(502, {}, "<html>Bad Gateway</html>")
     assert.equals("HTTP.502", err.code)
-    assert.is_true(err.retryable)
+    assert.is_true(err.uncertain) -- a gateway's page: the API may have done it
+    assert.is_false(err.retryable) -- so an update checked by nobody is not sent again
     assert.is_true(contains(err.message, "Bad Gateway"))
+    local _, list_err = f.new_ok():list_qrdl{ phone_number = "8615800000000" }
+    assert.equals("HTTP.502", list_err.code)
+    assert.is_true(list_err.retryable) -- a list is: its repeat is harmless
   end)
 
   it("reports malformed JSON as Response.Malformed with the start of the body", function()
@@ -79,6 +86,7 @@ describe("responses", function()
     assert.equals(200, err.status)
     assert.equals(1, err.attempts)
     assert.is_false(err.retryable)
+    assert.is_true(err.uncertain)
     assert.is_true(contains(err.message, '{"Code":"OK", xxx'))
     assert.is_false(contains(err.message, string.rep("x", 200)))
     for _, body in ipairs{ "", "null", "42", '"OK"', '[1,2]', "not json\r\n" } do

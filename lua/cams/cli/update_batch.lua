@@ -21,9 +21,17 @@ local M = {}
 
 local format = string.format
 
--- Fields of a result record, in the order of the CSV columns.
-M.FIELDS = { "row", "status", "phone_number", "qrdl_code", "qr_image_url", "deep_link_url",
-  "request_id", "error_code", "error_message", "image_file", "image_error" }
+-- Fields of a result record, in the order of the CSV columns. qrdl_code is the live code
+-- of the row (the new one when the update replaced it), previous_qrdl_code the one the row
+-- named when that was retired, reconciled true when a lost answer was made up for by
+-- listing the codes.
+M.FIELDS = { "row", "status", "phone_number", "qrdl_code", "previous_qrdl_code",
+  "qr_image_url", "deep_link_url", "request_id", "reconciled", "error_code", "error_message",
+  "image_file", "image_error" }
+
+-- The journal notes a row "sending" before it goes out: a run killed then leaves that row
+-- in flight, and --resume checks it (cams.reconcile) instead of sending it blindly.
+local SENDING = "sending"
 
 -- Row options that fill empty fields (every update parameter but the code).
 local DEFAULTED = { "phone_number", "prefilled_message", "generate_qr_image", "cust_space_id" }
@@ -32,7 +40,8 @@ local function say(msg)
   io.stderr:write("cams: ", msg, "\n")
 end
 
-local function str(v)
+-- A field of a row or a result as text for the results file.
+local function cell(v)
   if type(v) == "string" then
     return v
   elseif type(v) == "number" then
@@ -48,19 +57,23 @@ end
 
 --- The result record of row `i` (its input `row`, and res or err).
 function M.record(i, row, res, err)
-  local rec = { row = i, phone_number = str(row.phone_number), qrdl_code = str(row.qrdl_code) }
+  local rec = { row = i, phone_number = cell(row.phone_number), qrdl_code = cell(row.qrdl_code) }
   if res ~= nil then
     local data = type(res.Data) == "table" and res.Data or {}
     rec.status = "ok"
-    rec.qrdl_code = str(data.QrdlCode) or rec.qrdl_code
-    rec.qr_image_url = str(data.QrImageUrl)
-    rec.deep_link_url = str(data.DeepLinkUrl)
-    rec.request_id = str(res.RequestId)
+    local live = cell(data.QrdlCode)
+    if live and live ~= rec.qrdl_code then
+      rec.previous_qrdl_code, rec.qrdl_code = rec.qrdl_code, live
+    end
+    rec.reconciled = res.reconciled ~= nil or nil
+    rec.qr_image_url = cell(data.QrImageUrl)
+    rec.deep_link_url = cell(data.DeepLinkUrl)
+    rec.request_id = cell(res.RequestId)
   else
     rec.status = "error"
-    rec.error_code = str(err.code)
-    rec.error_message = str(err.message)
-    rec.request_id = str(err.request_id)
+    rec.error_code = cell(err.code)
+    rec.error_message = cell(err.message)
+    rec.request_id = cell(err.request_id)
   end
   return rec
 end
@@ -82,7 +95,7 @@ local function write_results(path, records, n)
   end
   for i = 1, n do
     local rec = records[i]
-    if rec then
+    if rec and rec.status ~= SENDING then
       if as_csv then
         local fields = {}
         for k, name in ipairs(M.FIELDS) do
@@ -114,7 +127,7 @@ local function tally(records, n)
   local t = { rows = n, updated = 0, failed = 0, images_failed = 0, left = 0 }
   for i = 1, n do
     local rec = records[i]
-    if not rec then
+    if not rec or rec.status == SENDING then
       t.left = t.left + 1
     elseif rec.status == "ok" then
       t.updated = t.updated + 1
@@ -204,7 +217,10 @@ function M.run(args, client)
   end
   local function finished(i)
     local rec = records[i]
-    return rec ~= nil and (rec.status == "ok" or not args.retry_failed)
+    return rec ~= nil and rec.status ~= SENDING and (rec.status == "ok" or not args.retry_failed)
+  end
+  local function in_flight(i)
+    return records[i] ~= nil and records[i].status == SENDING
   end
   local todo = 0
   for i = 1, n do
@@ -261,6 +277,14 @@ function M.run(args, client)
     local failures = 0
     local ran, run_err = pcall(client.update_many, client, rows, {
       skip = finished,
+      resend = in_flight,
+      on_start = function(i)
+        local written, werr = j:add{ row = i, status = SENDING,
+          phone_number = cell(rows[i].phone_number), qrdl_code = cell(rows[i].qrdl_code) }
+        if not written then
+          error("cannot write the journal: " .. tostring(werr), 0)
+        end
+      end,
       on_result = function(i, res, err)
         if err and is_interrupt(err) then
           error("interrupted!", 0)

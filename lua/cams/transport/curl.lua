@@ -2,11 +2,13 @@
 --
 -- Every transport has the same shape:
 --   t:ready()                             -> true | nil, message (may a request go now?)
---   t:request(req, timeout, all_headers)  -> status, headers, body | nil, code, message
+--   t:request(req, timeout, all_headers)  -> status, headers, body
+--                                            | nil, code, message, sent
 --   t:close()
 -- `req` is a request object of cams.core.sign or cams.core.request, sent once; `timeout`
 -- (seconds, optional) shortens the handle's; `headers` holds only x-acs-request-id unless
--- `all_headers`.
+-- `all_headers`. On a failure `sent` says whether the request had started to go out (the
+-- server may have acted on it).
 
 local Transport = {}
 Transport.__index = Transport
@@ -33,11 +35,11 @@ function Transport:request(req, timeout, all_headers)
     end
     self.handle, h = handle, handle
   end
-  local ok, status, headers, body = pcall(h.request, h, req, timeout, all_headers)
+  local ok, status, headers, body, sent = pcall(h.request, h, req, timeout, all_headers)
   if not ok then
-    return nil, "Transport.Error", tostring(status)
+    return nil, "Transport.Error", tostring(status), false
   end
-  return status, headers, body
+  return status, headers, body, sent
 end
 
 function Transport:close()

@@ -352,7 +352,7 @@ function Transport:request(req, timeout)
   local u = self.parsed
   if not u then
     req:wipe()
-    return nil, "Transport.Error", "invalid URL"
+    return nil, "Transport.Error", "invalid URL", false
   end
   local data = req:http1()
   req:wipe() -- the Authorization and security-token lines: sent once
@@ -369,13 +369,13 @@ function Transport:request(req, timeout)
 
   local sock, code, msg = ex:open(u, s.connect_timeout)
   if not sock then
-    return nil, code, msg
+    return nil, code, msg, false -- nothing went out
   end
   local status, headers, body, reusable = ex:run(data)
   if not status then
     -- not sent again on a new connection: the server may have acted on it
     sock:close()
-    return nil, headers, body
+    return nil, headers, body, true
   end
   if not (reusable and sock:setkeepalive()) then
     sock:close()

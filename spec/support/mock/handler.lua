@@ -21,8 +21,10 @@ M.NONCE_TTL = 15 * 60
 M.DEFAULT_HOST = "cams.ap-southeast-1.aliyuncs.com"
 M.STS_VERSION = "2015-04-01"
 
--- Defaults of the credential settings (m:credentials{...}; reset restores them).
-M.CREDENTIAL_DEFAULTS = {
+-- Defaults of the settings of a test (m:credentials{...}, m:keep_codes(); reset restores
+-- them).
+M.SETTINGS = {
+  keep_codes = false,           -- true: an update keeps its code instead of retiring it
   duration = 0,                 -- lifetime of issued credentials; 0: as requested (STS) / 6 h
   clock = 0,                    -- epoch seconds for issuing and expiry checks; 0: real time
   metadata_role = "EcsRamRoleMock",  -- role the metadata service reports ("" for none)
@@ -36,7 +38,7 @@ end
 
 local function setting(name)
   local v = dict("cams_state"):get("conf:" .. name)
-  if v == nil then return M.CREDENTIAL_DEFAULTS[name] end
+  if v == nil then return M.SETTINGS[name] end
   return v
 end
 
@@ -110,6 +112,7 @@ M.ERRORS = {
   ["InternalError"] = { 500,
     "The request processing has failed due to some unknown error, exception or failure." },
   ["ServiceUnavailable"] = { 503, "The request has failed due to a temporary failure of the server." },
+  ["QrdlCode.NotFound"] = { 400, "The specified QR code does not exist." },
 }
 
 -- Transport faults reachable through the fault queue.
@@ -340,18 +343,40 @@ local function save_codes(phone, list)
   dict("cams_state"):set("codes:" .. phone, cjson.encode(list))
 end
 
-local function upsert_code(p)
+local function entry_of(p)
+  return { QrdlCode = p.QrdlCode, GenerateQrImage = p.GenerateQrImage,
+           PrefilledMessage = p.PrefilledMessage }
+end
+
+local function add_code(p)
   local list = load_codes(p.PhoneNumber)
-  local entry = { QrdlCode = p.QrdlCode, GenerateQrImage = p.GenerateQrImage,
-                  PrefilledMessage = p.PrefilledMessage }
-  for i, e in ipairs(list) do
-    if e.QrdlCode == p.QrdlCode then
-      list[i] = entry
-      return save_codes(p.PhoneNumber, list)
-    end
-  end
-  list[#list + 1] = entry
+  list[#list + 1] = entry_of(p)
   save_codes(p.PhoneNumber, list)
+end
+
+-- Codes that an update or a delete retired: they stay gone (QrdlCode.NotFound).
+local function gone_key(phone, code)
+  return "gone:" .. phone .. ":" .. code
+end
+
+-- Position of a stored code in the list of its number, or nil when it is gone. A code the
+-- mock has never seen is taken for one made before the test (added at the end), so that
+-- a spec need not create every code it updates; a retired or deleted one stays gone.
+local function find_code(list, p)
+  for i, e in ipairs(list) do
+    if e.QrdlCode == p.QrdlCode then return i end
+  end
+  if dict("cams_state"):get(gone_key(p.PhoneNumber, p.QrdlCode)) then return nil end
+  list[#list + 1] = entry_of(p)
+  return #list
+end
+
+local function retire(phone, code)
+  dict("cams_state"):set(gone_key(phone, code), true)
+end
+
+local function not_found()
+  return nil, 400, "QrdlCode.NotFound", M.ERRORS["QrdlCode.NotFound"][2]
 end
 
 local ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -429,9 +454,10 @@ M.actions = {
     },
     run = function(p)
       p.QrdlCode = new_code()
-      upsert_code(p)
+      add_code(p)
       return qrdl_data(p)
     end,
+    change = true,
   },
   UpdatePhoneMessageQrdl = {
     params = {
@@ -441,10 +467,22 @@ M.actions = {
       { "QrdlCode", required = true },
       { "CustSpaceId" },
     },
+    -- As the API documents it: the code named is retired and a new one answers (the old
+    -- one no longer opens the chat); with keep_codes on, the code is kept, as WhatsApp's own
+    -- API does.
     run = function(p)
-      upsert_code(p)
+      local list = load_codes(p.PhoneNumber)
+      local i = find_code(list, p)
+      if not i then return not_found() end
+      if not setting("keep_codes") then
+        retire(p.PhoneNumber, p.QrdlCode)
+        p.QrdlCode = new_code()
+      end
+      list[i] = entry_of(p)
+      save_codes(p.PhoneNumber, list)
       return qrdl_data(p)
     end,
+    change = true,
   },
   ListPhoneMessageQrdl = {
     params = {
@@ -468,13 +506,15 @@ M.actions = {
       { "CustSpaceId" },
     },
     run = function(p)
-      local list, kept = load_codes(p.PhoneNumber), {}
-      for _, e in ipairs(list) do
-        if e.QrdlCode ~= p.QrdlCode then kept[#kept + 1] = e end
-      end
-      save_codes(p.PhoneNumber, kept)
+      local list = load_codes(p.PhoneNumber)
+      local i = find_code(list, p)
+      if not i then return not_found() end
+      retire(p.PhoneNumber, p.QrdlCode)
+      table.remove(list, i)
+      save_codes(p.PhoneNumber, list)
       return nil
     end,
+    change = true,
   },
   -- STS: `body` actions return the whole response body (STS answers carry no Code).
   AssumeRole = {
@@ -609,6 +649,28 @@ local function check_anonymous(ctx, def)
   return true
 end
 
+-- Answers lost after a change was applied (m:lose_answers{...}): the n-th applied change
+-- (counted from the last setting), every `every` one or those listed in `at`, loses its
+-- answer the way `how` says: "close" (the connection closes), "timeout" (no answer for
+-- `seconds`, then a close) or "bad_gateway" (a proxy's 502 page).
+local function lost_answer(ctx)
+  local state = dict("cams_state")
+  local how = state:get("lose:how")
+  if not how then return nil end
+  local n = state:incr("lose:applied", 1, 0)
+  local every, at = state:get("lose:every"), state:get("lose:at")
+  if not ((every and every > 0 and n % every == 0) or (at and at:find("," .. n .. ",", 1, true)))
+  then
+    return nil
+  end
+  state:incr("lose:lost", 1, 0)
+  if how == "timeout" then
+    ngx.sleep(state:get("lose:seconds") or 2)
+    return send_fault(ctx, "close")
+  end
+  return send_fault(ctx, how)
+end
+
 function M.api()
   local ctx = new_ctx()
   local state = dict("cams_state")
@@ -676,6 +738,10 @@ function M.api()
   for k, v in pairs(ctx.params) do p[k] = v end
   local data, rstatus, rcode, rmessage = def.run(p, ctx)
   if rstatus then return send_error(ctx, rstatus, rcode, rmessage) end
+  if def.change then
+    local lost = lost_answer(ctx)
+    if lost then return lost end
+  end
   if def.body then return send(ctx, 200, to_json(data), "OK") end
   return send_ok(ctx, data)
 end
@@ -737,14 +803,18 @@ function control.fail_metadata(args)
   return reply(200, { queued = state:llen("metadata_faults") or 0 })
 end
 
--- ?duration=&clock=&metadata_role=&metadata_token=&oidc_token= (see
--- M.CREDENTIAL_DEFAULTS); answers the settings in force.
-function control.credentials(args)
+-- ?duration=&clock=&metadata_role=&metadata_token=&oidc_token=&keep_codes= (see
+-- M.SETTINGS); answers the settings in force.
+function control.settings(args)
   local state = dict("cams_state")
-  for name, default in pairs(M.CREDENTIAL_DEFAULTS) do
+  for name, default in pairs(M.SETTINGS) do
     local v = args[name]
     if v ~= nil then
-      if type(default) == "number" then v = tonumber(v) end
+      if type(default) == "number" then
+        v = tonumber(v)
+      elseif type(default) == "boolean" then
+        v = v == "1" or v == "true"
+      end
       if v == nil or (name == "metadata_token" and v ~= "optional" and v ~= "required"
                       and v ~= "unsupported") then
         return reply(400, { error = "bad value for " .. name })
@@ -753,8 +823,39 @@ function control.credentials(args)
     end
   end
   local out = {}
-  for name in pairs(M.CREDENTIAL_DEFAULTS) do out[name] = setting(name) end
+  for name in pairs(M.SETTINGS) do out[name] = setting(name) end
   return reply(200, out)
+end
+
+-- ?phone=P&codes=A,B,C&message=M&image=PNG: stores these codes of P (made before the test).
+function control.seed(args)
+  if not args.phone or not args.codes then return reply(400, { error = "phone and codes" }) end
+  local list = load_codes(args.phone)
+  for code in args.codes:gmatch("[^,]+") do
+    list[#list + 1] = { QrdlCode = code, PrefilledMessage = args.message or "seeded",
+                        GenerateQrImage = args.image or "PNG" }
+  end
+  save_codes(args.phone, list)
+  return reply(200, { count = #list })
+end
+
+-- ?how=close|timeout|bad_gateway&every=N&at=K,L&seconds=S; how=off stops losing answers.
+function control.lose_answers(args)
+  local state = dict("cams_state")
+  if args.how == "off" then
+    state:delete("lose:how")
+  else
+    if args.how ~= "close" and args.how ~= "timeout" and args.how ~= "bad_gateway" then
+      return reply(400, { error = "bad how" })
+    end
+    state:set("lose:how", args.how)
+    state:set("lose:every", tonumber(args.every) or 0)
+    state:set("lose:at", args.at and ("," .. args.at .. ",") or nil)
+    state:set("lose:seconds", tonumber(args.seconds) or 2)
+    state:set("lose:applied", 0)
+  end
+  return reply(200, { how = state:get("lose:how") or "off", lost = state:get("lose:lost") or 0,
+                      applied = state:get("lose:applied") or 0 })
 end
 
 -- ?seconds=S&times=N
