@@ -165,7 +165,7 @@ local function attempt(left, _, p, call)
   local status, headers, raw = send.exchange(p, call, req, min(call.timeout, left), clean)
   local body
   if status then
-    body, err = response.map(call.action, status, headers, raw)
+    body, err = response.map(call.action, status, headers, raw, clean)
   else
     err = headers
   end

@@ -199,7 +199,7 @@ for name, entry in pairs(operations) do
     if not body then
       return nil, err
     end
-    return response.result(op.result, body)
+    return response.result(op, body)
   end
 end
 

@@ -117,11 +117,25 @@ function M.snippet(raw, n)
     return ""
   end
   n = n or 200
-  local s = raw:sub(1, n):gsub("[%c\127]", function(c)
-    return string.format("\\x%02X", c:byte())
-  end)
+  local s = M.printable(raw:sub(1, n))
   if #raw > n then
     s = s .. "..."
+  end
+  return s
+end
+
+local function hex(c)
+  return string.format("\\x%02X", c:byte())
+end
+
+--- Text from a server, safe to print on a terminal: control bytes (ESC included) escaped
+-- as \xHH, and every byte above 127 too when the text is not valid UTF-8 (a compressed
+-- or binary body, say).
+function M.printable(s)
+  s = s:gsub("[%c\127]", hex)
+  local ok, core = pcall(require, "cams.core")
+  if s:find("[\128-\255]") and not (ok and type(core) == "table" and core.utf8_valid(s)) then
+    s = s:gsub("[\128-\255]", hex)
   end
   return s
 end
@@ -129,7 +143,9 @@ end
 --- `s` with every occurrence of each non-empty string in `secrets` replaced
 -- by "****" (for messages that may echo a request back).
 function M.scrub(s, secrets)
-  return require("cams.scrub").new(secrets)(s)
+  local ok, core = pcall(require, "cams.core")
+  return require("cams.scrub").new(secrets, ok and type(core) == "table" and core.percent_encode
+    or nil)(s)
 end
 
 --- Error for an HTTP response that is not a success.
@@ -144,9 +160,13 @@ function M.from_response(action, status, body, raw, headers)
     detail = string_or_nil(body.AccessDeniedDetail)
     recommend = string_or_nil(body.Recommend)
   end
+  -- what a server wrote is shown as it is only when it is printable text
+  code, message = code and M.printable(code), message and M.printable(message)
+  detail, recommend = detail and M.printable(detail), recommend and M.printable(recommend)
   if not request_id and type(headers) == "table" then
     request_id = string_or_nil(headers["x-acs-request-id"])
   end
+  request_id = request_id and M.printable(request_id)
   if code == "OK" then -- "OK" with a failing HTTP status: report the status
     code = nil
   end
@@ -238,11 +258,13 @@ function M.unreconciled(code, message, lost, fields)
   return M.new(e)
 end
 
---- A success status whose body is not a JSON object.
-function M.malformed(action, status, request_id, raw)
+--- A success status whose body is not a JSON object, or (with `why`) not the documented
+-- answer.
+function M.malformed(action, status, request_id, raw, why)
   return M.new{
     code = "Response.Malformed",
-    message = "response body is not a JSON object: " .. M.snippet(raw, 200),
+    message = why and ("the answer is not the documented one: " .. why)
+      or ("response body is not a JSON object: " .. M.snippet(raw, 200)),
     status = status, request_id = request_id, action = action, attempts = 1,
     uncertain = true, -- something answered success, and the answer broke
   }

@@ -15,6 +15,7 @@
 --               tells from the listed codes what the lost attempt did: "create" or "update"
 --   gone     the error code a repeat gets once the first attempt succeeded (Delete:
 --            QrdlCode.NotFound), which then means done
+--   data     what Data of a success must be, "list" or "object" (else Response.Malformed)
 --   params   list of parameters, in the order they are checked:
 --              [1]        snake_case name taken by the Lua function
 --              [2]        PascalCase name sent to the API
@@ -43,6 +44,7 @@ return {
     qps = 5,
     repeatable = false,
     reconcile = "create",
+    data = "object",
     params = { phone_number(true), PREFILLED_MESSAGE, GENERATE_QR_IMAGE, CUST_SPACE_ID },
   },
   update_qrdl = {
@@ -51,6 +53,7 @@ return {
     qps = 5,
     repeatable = false,
     reconcile = "update",
+    data = "object",
     params = { phone_number(true), QRDL_CODE, PREFILLED_MESSAGE, GENERATE_QR_IMAGE,
       CUST_SPACE_ID },
   },
@@ -60,6 +63,7 @@ return {
     qps = 5,
     repeatable = true,
     result = "Data", -- the array of codes
+    data = "list",
     params = { phone_number(true), CUST_SPACE_ID },
   },
   delete_qrdl = {

@@ -18,16 +18,32 @@ local function replace_all(s, needle)
   return s
 end
 
+-- `s` as it appears inside a JSON string (lua-cjson writes "/" as "\/").
+local function json_escaped(s)
+  return (s:gsub('[%c"\\/]', function(c)
+    if c == '"' or c == "\\" or c == "/" then
+      return "\\" .. c
+    end
+    return string.format("\\u%04x", c:byte())
+  end))
+end
+
 --- A redactor for these secrets (nil and "" are skipped). `encode(s, mode)` is the core's
--- percent-encoder ("strict" or "form"); without it only the raw forms are replaced.
+-- percent-encoder ("strict" or "form"); without it only the raw and JSON forms are
+-- replaced. Every form is replaced: raw, percent-encoded once and twice (strict, and
+-- form-encoded with "+" for a space), each also as written inside a JSON string.
 -- Returns a function that maps a value to a string without any form of the secrets.
 function M.new(secrets, encode)
   local forms, seen = {}, {}
-  local function add(s)
+  local function add_one(s)
     if s and s ~= "" and not seen[s] then
       seen[s] = true
       forms[#forms + 1] = s
     end
+  end
+  local function add(s)
+    add_one(s)
+    add_one(json_escaped(s))
   end
   for _, s in pairs(secrets) do
     if type(s) == "string" and s ~= "" then
@@ -37,6 +53,9 @@ function M.new(secrets, encode)
           local once = encode(s, mode)
           add(once)
           add(encode(once, mode))
+          if mode == "form" then
+            add((once:gsub("%%20", "+"))) -- application/x-www-form-urlencoded
+          end
         end
       end
     end
@@ -52,14 +71,29 @@ function M.new(secrets, encode)
   end
 end
 
---- Redacts every string field of an error object in place; returns it.
+-- Fields of an error that the library sets from a fixed list: never rewritten (a short
+-- secret must not turn a code into "****").
+local FIXED = { code = true, action = true }
+
+--- Redacts the text fields of an error object in place (a cause's too); returns it.
 function M.error(err, redact)
   for k, v in pairs(err) do
-    if type(v) == "string" then
+    if type(v) == "string" and not FIXED[k] then
       err[k] = redact(v)
+    elseif k == "cause" and type(v) == "table" then
+      M.error(v, redact)
     end
   end
   return err
+end
+
+--- A copy of a table of headers with every value redacted (traces).
+function M.headers(headers, redact)
+  local out = {}
+  for k, v in pairs(headers or {}) do
+    out[k] = redact(v)
+  end
+  return out
 end
 
 return M

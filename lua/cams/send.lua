@@ -2,6 +2,7 @@
 -- `trace` option (request redacted, response scrubbed of the credentials).
 local errors = require "cams.errors"
 local redact = require "cams.redact"
+local scrub = require "cams.scrub"
 local sign = require "cams.sign"
 
 local M = {}
@@ -20,7 +21,7 @@ function M.exchange(p, call, req, timeout, clean)
     if status == nil then
       t.error = tostring(headers) .. ": " .. clean(body or "")
     else
-      t.status, t.headers, t.body = status, headers, body and clean(body)
+      t.status, t.headers, t.body = status, scrub.headers(headers, clean), body and clean(body)
     end
     trace("response", t)
   end

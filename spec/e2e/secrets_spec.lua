@@ -8,13 +8,18 @@ local mock_client = require "spec.support.mock_client"
 local ARGS = { phone_number = "8615800000000", qrdl_code = "D9II3ABC",
                prefilled_message = "Hello", generate_qr_image = "SVG" }
 
--- The forms a secret may take in a message: raw, and percent-encoded once or twice.
+-- The forms a secret may take in a message: raw, percent-encoded once or twice (strict,
+-- and form-encoded with "+" for a space), each also as written in a JSON string.
 local function forms(s)
   local out = { s }
   for _, mode in ipairs{ "strict", "form" } do
     local once = core.percent_encode(s, mode)
     out[#out + 1] = once
     out[#out + 1] = core.percent_encode(once, mode)
+    out[#out + 1] = (once:gsub("%%20", "+"))
+  end
+  for i = 1, #out do
+    out[#out + 1] = (out[i]:gsub('[/"\\]', "\\%0"))
   end
   return out
 end
@@ -37,6 +42,14 @@ local function assert_clean(v, secrets, seen)
         assert.is_nil(v:find(form, 1, true), ("a form of a secret in %q"):format(v))
       end
     end
+  end
+end
+
+-- Asserts that no 8 bytes in a row of `secret` appear in `s` (a cut secret is a leak too).
+local function assert_no_piece(s, secret)
+  for i = 1, #secret - 7 do
+    local piece = secret:sub(i, i + 7)
+    assert.is_nil(s:find(piece, 1, true), ("a piece of a secret (%q) in %q"):format(piece, s))
   end
 end
 
@@ -88,6 +101,34 @@ describe("secrets", function()
       assert_clean(err, { "odd/Secret+=", "CAIS+odd/Token==" })
     end
     silent:close()
+  end)
+
+  it("are kept out of traces and messages of answers that quote them back", function()
+    local seen = {}
+    local c = client{ trace = function(event, t) seen[#seen + 1] = { event, t } end }
+    for _, fault in ipairs{ "reflect", "reflect_text" } do
+      m:fail(fault)
+      local res, err = c:update_qrdl(ARGS, { reconcile = false })
+      assert.is_nil(res)
+      assert.equals(fault == "reflect" and "Echo.Credentials" or "HTTP.502", err.code)
+      seen[#seen + 1] = { "error", err }
+    end
+    local response = seen[2][2]
+    assert.equals("****", response.headers["x-echo-token"]) -- the server did send it back
+    assert.matches("token **** encoded ****", response.body, 1, true) -- JSON-escaped, encoded
+    assert_clean(seen, { "odd/Secret+=", "CAIS+odd/Token==" })
+    local text = require("cjson").encode(seen)
+    assert_no_piece(text, "CAIS+odd/Token==")
+    assert_no_piece(tostring(seen[#seen][2]), "CAIS+odd/Token==")
+  end)
+
+  it("of one letter leave the error's code and action whole", function()
+    local c = client{ access_key_secret = "a", security_token = "o" }
+    local res, err = c:update_qrdl(ARGS)
+    assert.is_nil(res)
+    assert.equals("SignatureDoesNotMatch", err.code)
+    assert.equals("UpdatePhoneMessageQrdl", err.action)
+    assert.is_nil(err.message:find("a", 1, true))
   end)
 
   describe("with awkward secrets", function()

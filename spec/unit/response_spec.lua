@@ -78,6 +78,24 @@ describe("responses", function()
     assert.is_true(list_err.retryable) -- a list is: its repeat is harmless
   end)
 
+  it("takes only the string OK in Code for a success", function()
+    for _, body in ipairs{ '{"Code":1,"RequestId":"R"}', '{"Code":true,"RequestId":"R"}',
+        '{"Code":null,"RequestId":"R"}', '{"RequestId":"R","Data":{}}', '{"Code":"ok"}' } do
+      local res, err = call_with(200, {}, body)
+      assert.is_nil(res, body)
+      assert.truthy(err.code == "Response.Malformed" or err.code == "ok", body .. ": " .. err.code)
+    end
+  end)
+
+  it("keeps server text printable: control bytes and broken UTF-8 escaped", function()
+    local _, err = call_with(400, {}, '{"Code":"Bad\\u001b[31m","Message":"evil \\u001b[2J end"}')
+    assert.equals("Bad\\x1B[31m", err.code)
+    assert.equals("evil \\x1B[2J end", err.message)
+    _, err = call_with(502, {}, "\31\139\8\0\255gzip")
+    assert.is_nil(tostring(err):find("[%c\128-\255]"))
+    assert.truthy(err.message:find("\\x1F\\x8B", 1, true), err.message)
+  end)
+
   it("reports malformed JSON as Response.Malformed with the start of the body", function()
     local long = '{"Code":"OK", ' .. string.rep("x", 500)
     local res, err = call_with(200, {}, long)
@@ -159,10 +177,28 @@ describe("result hook of list_qrdl", function()
 
   it("leaves the other operations returning the whole body", function()
     local c = client_answering('{"Code":"OK","RequestId":"r","Data":{"QrdlCode":"X"}}')
-    local res, second = c:create_qrdl{ phone_number = "1", prefilled_message = "m",
-                                       generate_qr_image = "SVG" }
+    -- (reconcile = false: no list of the codes before the create, this server answers
+    -- every request with the same body)
+    local res, second = c:create_qrdl({ phone_number = "1", prefilled_message = "m",
+                                        generate_qr_image = "SVG" }, { reconcile = false })
     assert.equals("X", res.Data.QrdlCode)
     assert.is_nil(second)
+  end)
+
+  it("refuses a Data that is not of the documented kind", function()
+    for _, case in ipairs{
+      { "list_qrdl", '{"Code":"OK","RequestId":"r","Data":{"QrdlCode":"X"}}', "an object, not a list" },
+      { "list_qrdl", '{"Code":"OK","RequestId":"r","Data":"codes"}', "a string, not a list" },
+      { "create_qrdl", '{"Code":"OK","RequestId":"r","Data":[{"QrdlCode":"X"}]}', "a list, not an object" },
+    } do
+      local c = client_answering(case[2])
+      local args = { phone_number = "1" }
+      if case[1] == "create_qrdl" then args.prefilled_message, args.generate_qr_image = "m", "SVG" end
+      local res, err = c[case[1]](c, args, case[1] == "create_qrdl" and { reconcile = false } or nil)
+      assert.is_nil(res)
+      assert.equals("Response.Malformed", err.code)
+      assert.truthy(err.message:find(case[3], 1, true), err.message)
+    end
   end)
 end)
 

@@ -122,8 +122,17 @@ M.ERRORS = {
 --   malformed    200 with a body that is not valid JSON
 --   bad_gateway  502 with an HTML page, as a proxy in front of the API would answer
 --   oversized    200 with a 9 MiB body (more than a client should hold for an answer)
+--   big_header   200 with one header line of 120 KiB (over libcurl's 100 KiB a line)
+--   many_headers 200 with 70 header lines of 1000 bytes (over a client's 64 KiB in all)
+--   reflect      400 that quotes the request's credentials back: the security token and
+--                Authorization in response headers, the token in a long message (raw,
+--                JSON-escaped and percent-encoded), as a careless proxy might
+--   reflect_text 502, text/plain: 190 bytes, then the token (where a 200-byte cut falls)
+--   binary       500 with gzip bytes as its body (a proxy that compressed it unasked)
+--   escapes      400 whose Code and Message hold terminal escape sequences
 M.FAULTS = { close = true, truncated = true, reset = true, malformed = true,
-             bad_gateway = true, oversized = true }
+             bad_gateway = true, oversized = true, big_header = true, many_headers = true,
+             reflect = true, reflect_text = true, binary = true, escapes = true }
 
 ---------------------------------------------------------------------------------------
 -- Request context
@@ -279,6 +288,33 @@ local function send_fault(ctx, fault)
   elseif fault == "oversized" then
     return send(ctx, 200, '{"RequestId":"' .. ctx.request_id .. '","Code":"OK","Pad":"'
       .. string.rep("x", 9 * 1024 * 1024) .. '"}', fault)
+  elseif fault == "big_header" then
+    ngx.header["X-Pad"] = string.rep("p", 120 * 1024)
+    return send_ok(ctx, nil)
+  elseif fault == "many_headers" then
+    for i = 1, 70 do ngx.header["X-Pad-" .. i] = string.rep("p", 1000) end
+    return send_ok(ctx, nil)
+  elseif fault == "reflect" then
+    local token = ctx.headers["x-acs-security-token"] or ""
+    ngx.header["X-Echo-Token"] = token
+    ngx.header["X-Echo-Authorization"] = ctx.headers["authorization"]
+    -- written by hand: the token's "/" as "\/", as many JSON encoders write it
+    local escaped = json_string(token):sub(2, -2):gsub("/", "\\/")
+    return send(ctx, 400, '{"RequestId":"' .. ctx.request_id .. '","Code":"Echo.Credentials",'
+      .. '"Message":"' .. string.rep("padding ", 30) .. "token " .. escaped .. " encoded "
+      .. verify.encode(token) .. '"}', "Echo.Credentials")
+  elseif fault == "reflect_text" then
+    return send_text(ctx, 502, string.rep("t", 190) .. (ctx.headers["x-acs-security-token"]
+      or "") .. string.rep("t", 100))
+  elseif fault == "binary" then
+    record(ctx, 500, fault)
+    ngx.status = 500
+    ngx.header["Content-Type"] = "application/json"
+    ngx.print("\31\139\8\0\0\0\0\0\0\3\171\86\114\206\79\73\85\178\82\242\247"
+      .. "\86\170\5\0\200\255\15\34\12\0\0\0")
+    return ngx.exit(500)
+  elseif fault == "escapes" then
+    return send_error(ctx, 400, "Bad\27[2JCode", "red \27[31malert\27[0m \7bell \155c")
   elseif fault == "reset" then
     record(ctx, 200, fault)
     ngx.status = 200
