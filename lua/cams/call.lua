@@ -59,12 +59,16 @@ M.OPTIONS = options.schema{
         return format("header '%s' is set by the library and cannot be passed", k)
       elseif hv:find("[%z\r\n]") then
         return format("the value of header '%s' must not contain CR, LF or NUL", k)
+      elseif hv:find("[\1-\8\11-\31\127]") then
+        return format("the value of header '%s' must not contain control characters", k)
+      elseif k:sub(1, 6) == "x-acs-" and hv:find("[\128-\255]") then
+        return format("the value of header '%s' must be ASCII (it is signed as it is sent)", k)
       end
     end
   end,
   retries = options.count,
-  timeout = options.positive,
-  deadline = options.positive,
+  timeout = options.TIMEOUT,
+  deadline = options.DEADLINE,
   reconcile = options.boolean,
   resend = options.boolean,
 }
@@ -96,6 +100,17 @@ function M.new(p, action, version, params, opts, what, op)
         call[name] = v
       end
     end
+    if call.method == "GET" then -- a GET carries no body: its parameters go in the query
+      if opts.params_in == "body" then
+        return nil, errors.invalid("method GET sends no body: its parameters go in the query "
+          .. "(params_in = 'query', the default for GET)", action)
+      end
+      call.params_in = "query"
+    end
+  end
+  local msg = validate.sizes(params, call.params_in == "query")
+  if msg then
+    return nil, errors.invalid(msg, action)
   end
   return call
 end

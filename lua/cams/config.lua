@@ -52,9 +52,11 @@ local function check_region(v, name)
   if type(v) ~= "string" then
     return format("%s must be a string, got %s", name, type(v))
   end
-  if not v:match("^[a-z0-9-]+$") then
-    return format("%s '%s' is not a region id (lowercase letters, digits and '-', "
-      .. "e.g. ap-southeast-1)", name, show(v))
+  -- words of lowercase letters and digits joined by single '-', as in ap-southeast-1 or
+  -- cn-shanghai-finance-1, and short enough to make a host name label
+  if #v > 50 or not v:match("^[a-z][a-z0-9]*%-[a-z0-9%-]*[a-z0-9]$") or v:find("--", 1, true) then
+    return format("%s '%s' is not a region id (words of lowercase letters and digits joined "
+      .. "by '-', e.g. ap-southeast-1)", name, show(v))
   end
   return nil
 end
@@ -64,11 +66,11 @@ local RULES = {
   endpoint = options.string,
   allow_http = options.boolean,
   signature = options.one_of{ "v3", "v2" },
-  timeout = options.positive,
-  connect_timeout = options.positive,
-  deadline = options.positive,
-  retry_base_delay = options.positive,
-  retry_max_delay = options.positive,
+  timeout = options.TIMEOUT,
+  connect_timeout = options.TIMEOUT,
+  deadline = options.DEADLINE,
+  retry_base_delay = options.TIMEOUT,
+  retry_max_delay = options.TIMEOUT,
   retries = options.count,
   qps = function(v, name)
     if v ~= false and (not options.finite(v) or v <= 0) then
@@ -121,6 +123,29 @@ local function from_env(getenv, names)
   return nil
 end
 
+-- Schemes of a proxy URL that libcurl speaks.
+local PROXY_SCHEMES = { http = true, https = true, socks4 = true, socks4a = true,
+  socks5 = true, socks5h = true }
+
+--- What is wrong with a proxy URL, or nil: [scheme://][user[:password]@]host[:port][/].
+function M.check_proxy(v)
+  local scheme, rest = v:match("^(%a[%w+.-]*)://(.*)$")
+  if scheme and not PROXY_SCHEMES[scheme:lower()] then
+    return "has an unsupported scheme '" .. show(scheme) .. "://'; use http://host:port "
+      .. "(or https://, socks5://, socks5h://, socks4://, socks4a://)"
+  end
+  rest = (rest or v):gsub("/$", ""):gsub("^[^@/]*@", "") -- user information stays unread
+  local host, port = rest:match("^(%[[%x:.]+%])(.*)$")
+  if not host then
+    host, port = rest:match("^([%w.-]+)(.*)$")
+  end
+  local n = port and port:match("^:(%d+)$")
+  if not host or (port ~= "" and not (n and tonumber(n) >= 1 and tonumber(n) <= 65535)) then
+    return "must be a proxy URL such as http://proxy.example:3128"
+  end
+  return nil
+end
+
 local function readable(path)
   local f, err = io.open(path, "rb")
   if not f then
@@ -145,9 +170,19 @@ local function transport_settings(s, opts, getenv)
 
   -- lua-cams decides the proxy and tells libcurl ("" for none), so that libcurl's own
   -- reading of the environment (ALL_PROXY, http_proxy, ...) never applies
-  local proxy = opts.proxy
+  local proxy, from = opts.proxy, "proxy"
   if proxy == nil then
-    proxy = from_env(getenv, M.ENV.proxy)
+    proxy, from = from_env(getenv, M.ENV.proxy)
+  end
+  if proxy then
+    local msg = M.check_proxy(proxy)
+    if msg then
+      return nil, from .. " " .. msg
+    end
+    if s.cosockets then
+      return nil, from .. " does not apply inside nginx: cosockets connect directly (pass "
+        .. "proxy = false, or transport = 'curl', which blocks the worker)"
+    end
   end
   s.proxy = proxy or ""
   s.no_proxy = opts.no_proxy or from_env(getenv, M.ENV.no_proxy)
@@ -279,7 +314,13 @@ function M.resolve_region(s, profile_region)
     s.region = profile_region
   end
   s.region = s.region or M.DEFAULTS.region
-  s.endpoint = s.endpoint or assert(endpoint.for_region(s.region))
+  if not s.endpoint then
+    local msg
+    s.endpoint, msg = endpoint.for_region(s.region)
+    if not s.endpoint then
+      return fail("region '" .. show(s.region) .. "' makes no valid endpoint: " .. msg)
+    end
+  end
   return true
 end
 

@@ -15,11 +15,18 @@ end
 ---------------------------------------------------------------------------
 -- Rules
 
-function M.positive(v, name)
-  if not M.finite(v) or v <= 0 then
-    return format("%s must be a positive number of seconds", name)
+--- A rule for seconds from `lo` to `hi`: below a millisecond libcurl would read the
+-- timeout as "no limit", and a day or more is no timeout anyone means.
+function M.seconds(lo, hi)
+  return function(v, name)
+    if not M.finite(v) or v <= 0 or v < lo or v > hi then
+      return format("%s must be a positive number of seconds, from %g to %g", name, lo, hi)
+    end
   end
 end
+
+M.TIMEOUT = M.seconds(0.001, 3600) -- one attempt, a connection, a backoff delay
+M.DEADLINE = M.seconds(0.001, 86400) -- a whole call
 
 function M.count(v, name)
   if not M.finite(v) or v < 0 or math.floor(v) ~= v then

@@ -222,10 +222,12 @@ function M.compile(name, entry)
   assert(entry.repeatable or entry.reconcile == "create" or entry.reconcile == "update",
     name .. ": an operation that is not repeatable needs reconcile = 'create' or 'update'")
   assert(entry.gone == nil or type(entry.gone) == "string", name .. ": gone must be a string")
+  assert(entry.data == nil or entry.data == "list" or entry.data == "object",
+    name .. ": data must be 'list' or 'object'")
   local op = {
     name = name, action = entry.action, version = entry.version, qps = entry.qps,
     result = entry.result, repeatable = entry.repeatable, reconcile = entry.reconcile,
-    gone = entry.gone, params = {}, by_name = {}, by_api = {}, names = {}, multiline = {},
+    gone = entry.gone, data = entry.data, params = {}, by_name = {}, by_api = {}, names = {}, multiline = {},
     enums = {},
   }
   for i, p in ipairs(entry.params) do
@@ -332,6 +334,37 @@ function M.operation(op, args)
     end
   end
   return out
+end
+
+---------------------------------------------------------------------------
+-- Sizes
+
+-- Limits checked before anything is signed (a larger request would be cut off by a
+-- gateway, or carried out and answered with an echo too large to read back).
+M.MAX_VALUE = 32 * 1024   -- bytes of one parameter value
+M.MAX_PARAMS = 256 * 1024 -- bytes of all values of one call
+M.MAX_QUERY = 2048        -- bytes of all values when they go in the URL (up to 3 times as
+                          -- many once percent-encoded; gateways refuse request lines > 8 KiB)
+
+--- What is wrong with the sizes of `params` (API names -> strings), or nil; `in_query`
+-- when they go in the query string.
+function M.sizes(params, in_query)
+  local total, largest, largest_name = 0, 0, nil
+  for k, v in pairs(params) do
+    total = total + #k + #v
+    if #v > largest then
+      largest, largest_name = #v, k
+    end
+  end
+  if largest > M.MAX_VALUE then
+    return format("parameter '%s' is %d bytes; at most %d", largest_name, largest, M.MAX_VALUE)
+  elseif total > M.MAX_PARAMS then
+    return format("the parameters are %d bytes together; at most %d", total, M.MAX_PARAMS)
+  elseif in_query and total > M.MAX_QUERY then
+    return format("the parameters are %d bytes together; at most %d when they go in the "
+      .. "query string (params_in = 'body' sends more)", total, M.MAX_QUERY)
+  end
+  return nil
 end
 
 ---------------------------------------------------------------------------

@@ -53,6 +53,10 @@ describe("bad input", function()
       { "region with CR LF", { region = "ap-southeast-1\r\nX: 1", endpoint = false },
         { "region", "not a region id" } },
       { "empty region", { region = "", endpoint = false }, { "region" } },
+      { "region '-'", { region = "-", endpoint = false }, { "'-'", "not a region id" } },
+      { "region 'ap-'", { region = "ap-", endpoint = false }, { "'ap-'", "not a region id" } },
+      { "a region of 64 letters", { region = ("a"):rep(64), endpoint = false },
+        { "not a region id" } },
       { "region as a table", { region = {}, endpoint = false }, { "region", "table" } },
       { "endpoint with CR LF", { endpoint = "127.0.0.1\r\nHost: evil" },
         { "endpoint", "control characters" } },
@@ -67,6 +71,14 @@ describe("bad input", function()
       { "ca_file as a boolean", { ca_file = true }, { "ca_file" } },
       { "signature in capitals", { signature = "V3" }, { "signature", "v3, v2" } },
       { "deadline of zero", { deadline = 0 }, { "deadline", "positive" } },
+      { "a timeout under a millisecond", { timeout = 0.0004 }, { "timeout", "from 0.001 to 3600" } },
+      { "a timeout of a day", { timeout = 86400 }, { "timeout", "from 0.001 to 3600" } },
+      { "a connect_timeout of a day", { connect_timeout = 86400 }, { "connect_timeout" } },
+      { "a deadline over a day", { deadline = 86401 }, { "deadline", "from 0.001 to 86400" } },
+      { "a file:// proxy", { proxy = "file:///etc/passwd" }, { "proxy", "'file://'" } },
+      { "a proxy without a host", { proxy = "http://" }, { "proxy", "proxy URL" } },
+      { "a proxy with a bad port", { proxy = "http://proxy.example:99999" }, { "proxy" } },
+      { "a proxy with a space", { proxy = "http://proxy example:3128" }, { "proxy" } },
       { "deadline as a string", { deadline = "60" }, { "deadline" } },
       { "negative retry_base_delay", { retry_base_delay = -1 }, { "retry_base_delay" } },
       { "infinite retry_max_delay", { retry_max_delay = math.huge }, { "retry_max_delay" } },
@@ -126,6 +138,8 @@ describe("bad input", function()
       { "NUL in qrdl_code", { qrdl_code = CODE .. "\0" }, { "'qrdl_code'", "NUL" } },
       { "an unknown key", { image = "SVG" }, { "unknown parameter 'image'" } },
       { "a misspelt key", { prefiled_message = "x" }, { "did you mean 'prefilled_message'?" } },
+      { "a 10 MB prefilled_message", { prefilled_message = ("x"):rep(10 * 1000 * 1000) },
+        { "'PrefilledMessage' is 10000000 bytes", "at most 32768" } },
       { "a PascalCase key", { QrdlCode = CODE }, { "did you mean 'qrdl_code'?" } },
     }
     for _, case in ipairs(cases) do
@@ -161,6 +175,12 @@ describe("bad input", function()
         { "'x-trace'", "CR, LF or NUL" } },
       { "NUL in a header value", { headers = { ["x-trace"] = "1\0" } }, { "CR, LF or NUL" } },
       { "a header value that is a number", { headers = { ["x-trace"] = 1 } }, { "strings" } },
+      { "ESC in a header value", { headers = { ["x-trace"] = "1\27[0m" } },
+        { "'x-trace'", "control characters" } },
+      { "a non-ASCII x-acs-* value", { headers = { ["x-acs-trace"] = "caf\195\169" } },
+        { "'x-acs-trace'", "ASCII" } },
+      { "a timeout under a millisecond", { timeout = 0.0002 }, { "timeout", "0.001" } },
+      { "a deadline of two days", { deadline = 172800 }, { "deadline", "86400" } },
       { "the Authorization header", { headers = { authorization = "x" } },
         { "'authorization'", "set by the library" } },
       { "a Content-Length header", { headers = { ["content-length"] = "0" } },
@@ -190,10 +210,21 @@ describe("bad input", function()
       { "invalid UTF-8 in a value", "ListPhoneMessageQrdl", { PhoneNumber = "\254" },
         { "'PhoneNumber'", "UTF-8" } },
       { "a NaN value", "ListPhoneMessageQrdl", { PageSize = 0 / 0 }, { "'PageSize'", "finite" } },
+      { "a value of 100 KB", "ListPhoneMessageQrdl", { PhoneNumber = ("1"):rep(100 * 1000) },
+        { "'PhoneNumber' is 100000 bytes", "at most 32768" } },
+      { "300 KB of parameters", "ListPhoneMessageQrdl", (function()
+          local p = {}
+          for i = 1, 10 do p["P" .. i] = ("v"):rep(30 * 1000) end
+          return p
+        end)(), { "300", "bytes together", "at most 262144" } },
+      { "a GET query over 2 KiB", "ListPhoneMessageQrdl", { PhoneNumber = ("1"):rep(3000) },
+        { "query", "2048" }, { method = "GET" } },
+      { "a GET with a body", "ListPhoneMessageQrdl", { PhoneNumber = PHONE },
+        { "GET", "params_in = 'query'" }, { method = "GET", params_in = "body" } },
     }
     for _, case in ipairs(cases) do
       it("refuses " .. case[1], function()
-        local res, err = client():call(case[2], case[3])
+        local res, err = client():call(case[2], case[3], case[5])
         refused(res, err, "InvalidParameter", case[4])
       end)
     end

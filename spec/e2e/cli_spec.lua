@@ -306,6 +306,26 @@ describe("cams command line", function()
       assert.matches("ca_file is not readable", err)
     end)
 
+    it("refuses a region that is not a region id with exit 2, before any request", function()
+      for _, region in ipairs{ "-", "ap-", ("a"):rep(64) } do
+        local status, out, err = cams({ "--region", region, "qrdl", "list", "--phone-number",
+          PHONE }, { env = { ALIBABA_CLOUD_ENDPOINT = "" } })
+        assert.equals(2, status, err)
+        assert.equals("", out)
+        assert.matches("is not a region id", err)
+        assert.is_nil(err:find("traceback", 1, true), err)
+      end
+      assert.equals(0, m:request_count())
+    end)
+
+    it("shows a server's escape sequences as text, not to the terminal", function()
+      m:fail("escapes")
+      local status, _, err = cams{ "qrdl", "list", "--phone-number", PHONE }
+      assert.equals(1, status)
+      assert.matches("Bad\\x1B[2JCode", err, 1, true)
+      assert.is_nil(err:find("\27", 1, true), err)
+    end)
+
     it("--profile picks an aliyun CLI profile, and an unknown one is reported", function()
       local home = dir .. "/home"
       assert(util.run("mkdir -p " .. q(home .. "/.aliyun")))

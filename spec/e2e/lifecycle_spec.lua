@@ -112,6 +112,19 @@ for _, mode in ipairs(mock_client.MODES) do
       assert.equals(0, m:request_count())
     end)
 
+    for _, sig in ipairs{ "v3", "v2" } do
+      it("sends a GET call's parameters in the query, signed (signature " .. sig .. ")", function()
+        local c = client{ signature = sig }
+        local body = assert(c:call("ListPhoneMessageQrdl", { PhoneNumber = PHONE },
+          { method = "GET" }))
+        assert.equals("OK", body.Code)
+        local seen = m:last_request()
+        assert.equals("GET", seen.method)
+        assert.equals("", seen.body or "")
+        assert.matches("PhoneNumber=" .. PHONE, seen.query or seen.uri, 1, true)
+      end)
+    end
+
     it("reports API errors of list_qrdl as nil, err", function()
       m:fail("Ram.PermissionDeny")
       local list, err = client():list_qrdl{ phone_number = PHONE }
