@@ -1,9 +1,13 @@
+#define _POSIX_C_SOURCE 200809L /* getpid, strdup */
+
 #include "http.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -14,12 +18,16 @@
 #error "lua-cams needs libcurl 7.80.0 or newer"
 #endif
 
-/* CAMS answers are a few kilobytes: a larger header block or body is refused rather than
-   held in memory. */
+/* CAMS answers are a few kilobytes: a larger body, or header block, is refused rather than
+   held in memory. The header limit is below libcurl's own (300 KiB in all, 100 KiB a line),
+   whose overflow would look like a dropped connection. */
 #define MAX_RESPONSE_BYTES ((size_t)8 << 20)
+#define MAX_HEADER_BYTES ((size_t)64 << 10)
 
 struct cams_http {
   CURL *easy;
+  pid_t pid;       /* of the process that made easy: a forked child makes its own */
+  cams_http_opts opts; /* copies of the strings, to make easy again after a fork */
   long timeout_ms;
   cams_http_response *resp; /* of the exchange under way */
   int sends;                /* requests libcurl started in this exchange */
@@ -45,8 +53,8 @@ void cams_http_response_free(cams_http_response *r) {
   r->nheaders = 0;
 }
 
-static int too_large(cams_http *h, const cams_buf *b, size_t len) {
-  if (len <= MAX_RESPONSE_BYTES && b->len <= MAX_RESPONSE_BYTES - len) return 0;
+static int too_large(cams_http *h, const cams_buf *b, size_t len, size_t max) {
+  if (len <= max && b->len <= max - len) return 0;
   h->oversized = 1;
   return 1;
 }
@@ -55,7 +63,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud) {
   cams_http *h = ud;
   cams_buf *b = &h->resp->body;
   size_t len = size * n;
-  if (too_large(h, b, len)) return 0;
+  if (too_large(h, b, len, MAX_RESPONSE_BYTES)) return 0;
   cams_buf_add(b, data, len);
   return b->failed ? 0 : len;
 }
@@ -65,7 +73,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
   cams_http *h = ud;
   cams_http_response *r = h->resp;
   size_t len = size * n, i, name_end;
-  if (too_large(h, &r->headers, len)) return 0;
+  if (too_large(h, &r->headers, len, MAX_HEADER_BYTES)) return 0;
   if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
     cams_buf_reset(&r->headers);
     r->nheaders = 0;
@@ -95,16 +103,10 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_por
   return h->sends++ ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
 
-cams_http *cams_http_new(const cams_http_opts *o) {
-  cams_http *h = calloc(1, sizeof *h);
-  CURL *c;
-  if (!h) return NULL;
-  cams_buf_init(&h->url);
-  h->easy = c = curl_easy_init();
-  if (!c) {
-    free(h);
-    return NULL;
-  }
+static CURL *make_easy(cams_http *h) {
+  const cams_http_opts *o = &h->opts;
+  CURL *c = curl_easy_init();
+  if (!c) return NULL;
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM: safe inside any host program */
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0; older ones take a bit mask */
@@ -117,7 +119,6 @@ cams_http *cams_http_new(const cams_http_opts *o) {
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   if (o->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-  h->timeout_ms = o->timeout_ms;
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
   if (o->user_agent) curl_easy_setopt(c, CURLOPT_USERAGENT, o->user_agent);
@@ -129,12 +130,66 @@ cams_http *cams_http_new(const cams_http_opts *o) {
   curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
   curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
   curl_easy_setopt(c, CURLOPT_PREREQDATA, h);
+  return c;
+}
+
+static void free_opts(cams_http_opts *o) {
+  free((char *)o->ca_file);
+  free((char *)o->user_agent);
+  free((char *)o->proxy);
+  free((char *)o->noproxy);
+}
+
+/* A copy of s, or NULL for NULL; *failed set when out of memory. */
+static const char *copy(const char *s, int *failed) {
+  char *d;
+  if (!s) return NULL;
+  d = strdup(s);
+  if (!d) *failed = 1;
+  return d;
+}
+
+cams_http *cams_http_new(const cams_http_opts *o) {
+  cams_http *h = calloc(1, sizeof *h);
+  int failed = 0;
+  if (!h) return NULL;
+  cams_buf_init(&h->url);
+  h->opts = *o;
+  h->opts.ca_file = copy(o->ca_file, &failed);
+  h->opts.user_agent = copy(o->user_agent, &failed);
+  h->opts.proxy = copy(o->proxy, &failed);
+  h->opts.noproxy = copy(o->noproxy, &failed);
+  h->timeout_ms = o->timeout_ms;
+  h->pid = getpid();
+  h->easy = failed ? NULL : make_easy(h);
+  if (!h->easy) {
+    free_opts(&h->opts);
+    free(h);
+    return NULL;
+  }
   return h;
+}
+
+/* After fork() the kept-alive connection is the parent's too: a child that used it would
+   break the parent's TLS session (and fail once itself). The child leaves that handle
+   alone, untouched and unfreed (cleaning it up would send the parent's close_notify), and
+   makes its own. 0 when out of memory. */
+static int own_easy(cams_http *h) {
+  pid_t pid = getpid();
+  CURL *c;
+  if (pid == h->pid) return 1;
+  c = make_easy(h);
+  if (!c) return 0;
+  h->easy = c;
+  h->pid = pid;
+  cams_buf_reset(&h->url);
+  return 1;
 }
 
 void cams_http_free(cams_http *h) {
   if (!h) return;
-  curl_easy_cleanup(h->easy);
+  if (h->pid == getpid()) curl_easy_cleanup(h->easy); /* else the parent's (see own_easy) */
+  free_opts(&h->opts);
   free(h->nodes);
   cams_buf_free(&h->url);
   free(h);
@@ -209,12 +264,12 @@ static const char *map_error(CURLcode rc) {
 
 int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_response *resp,
                       const char **code, char *message, size_t message_len, int *sent) {
-  CURL *c = h->easy;
+  CURL *c;
   struct curl_slist *list = header_list(h, req);
   CURLcode rc;
 
   *sent = 0;
-  if (!list) {
+  if (!list || !own_easy(h)) {
     *code = "Transport.Error";
     snprintf(message, message_len, "out of memory");
     return 0;
@@ -226,6 +281,7 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
   resp->status = 0;
   h->errbuf[0] = '\0';
 
+  c = h->easy;
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms);
   if (strcmp(cams_buf_str(&h->url), req->url) != 0) {
     cams_buf_reset(&h->url);
@@ -252,6 +308,7 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
                      strcmp(req->method, "POST") == 0 ? NULL : req->method);
   }
 
+  errno = 0;
   rc = curl_easy_perform(c);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
@@ -259,10 +316,17 @@ int cams_http_perform(cams_http *h, const cams_http_request *req, cams_http_resp
   *sent = h->sends > 0; /* on_prereq runs once connected, right before the request goes */
 
   if (rc != CURLE_OK) {
-    if (h->oversized) {
+    if (h->oversized || rc == CURLE_OUT_OF_MEMORY ||
+        strstr(h->errbuf, "Too large response headers")) {
+      /* libcurl says "Out of memory" for a header line over its 100 KiB */
       *code = "Response.TooLarge";
-      snprintf(message, message_len, "the response is larger than %lu bytes",
-               (unsigned long)MAX_RESPONSE_BYTES);
+      snprintf(message, message_len, "the response is larger than %lu bytes of headers or "
+               "%lu of body", (unsigned long)MAX_HEADER_BYTES, (unsigned long)MAX_RESPONSE_BYTES);
+    } else if (errno == EMFILE || errno == ENFILE) {
+      /* what libcurl then says (a CA file it "cannot set", say) is beside the point */
+      *code = "Transport.Error";
+      snprintf(message, message_len, "too many open files (the process's descriptor limit; "
+               "a client dropped without close() keeps its connection until it is collected)");
     } else if (rc == CURLE_ABORTED_BY_CALLBACK && h->sends > 1) {
       *code = "Transport.Reset";
       snprintf(message, message_len, "the connection closed before a response arrived");

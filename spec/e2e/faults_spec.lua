@@ -114,6 +114,39 @@ describe("faults", function()
     assert.equals("OK", select(2, assert(client():list_qrdl(ARGS))).Code)
   end)
 
+  it("headers over 64 KiB, or a line over libcurl's cap, are Response.TooLarge, not retried",
+    function()
+      for _, fault in ipairs{ "big_header", "many_headers" } do
+        m:reset()
+        m:fail(fault)
+        local res, err = timed_call(client())
+        assert.is_nil(res)
+        assert.equals("Response.TooLarge", err.code, fault .. ": " .. tostring(err))
+        assert.matches("65536 bytes of headers", err.message, 1, true)
+        assert.is_false(err.retryable)
+        assert.equals(1, m:request_count())
+      end
+    end)
+
+  it("a body of binary bytes or terminal escapes is quoted as printable UTF-8", function()
+    for _, fault in ipairs{ "binary", "escapes" } do
+      m:fail(fault)
+      local res, err = timed_call(client{ retries = 0 })
+      assert.is_nil(res)
+      for _, text in ipairs{ err.code, err.message, tostring(err) } do
+        assert.is_true(core.utf8_valid(text), text)
+        assert.is_nil(text:find("[%c\127]"), text) -- no ESC, BEL or other control byte
+      end
+      if fault == "escapes" then
+        assert.equals("Bad\\x1B[2JCode", err.code)
+        assert.matches("red \\x1B[31malert", err.message, 1, true)
+      else
+        assert.equals("HTTP.500", err.code)
+        assert.matches("\\x1F\\x8B", err.message, 1, true)
+      end
+    end
+  end)
+
   it("a slow answer times out and the retry succeeds", function()
     m:delay(5)
     local res, err, took = timed_call(client{ timeout = 1 })
