@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <curl/curl.h>
@@ -373,10 +374,49 @@ static double req_seconds(lua_State *L, int t, const char *field) {
   return v;
 }
 
+/* Each handle holds a connection and libcurl's own descriptors, which the garbage
+   collector does not see: clients dropped without close() would run the process out of
+   descriptors long before a collection frees them. So the handles open in a Lua state are
+   counted (in its registry), and a new handle first has a full collection run once they
+   reach an eighth of the descriptor limit (4 to 64 handles); past that point the next
+   collection waits until their number doubles, so that live handles cost little. */
+#define HANDLES_KEY "cams.core.handles"
+#define NEXT_COLLECT_KEY "cams.core.next_collect"
+
+static lua_Integer registry_int(lua_State *L, const char *key) {
+  lua_Integer v;
+  lua_getfield(L, LUA_REGISTRYINDEX, key);
+  v = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static void set_registry_int(lua_State *L, const char *key, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, LUA_REGISTRYINDEX, key);
+}
+
+static lua_Integer handles_before_collect(void) {
+  struct rlimit rl;
+  rlim_t n = 64;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) n = rl.rlim_cur / 8;
+  return n < 4 ? 4 : n > 64 ? 64 : (lua_Integer)n;
+}
+
+static void collect_if_many_handles(lua_State *L) {
+  lua_Integer base = handles_before_collect(), next = registry_int(L, NEXT_COLLECT_KEY), open;
+  if (next < base) next = base;
+  if (registry_int(L, HANDLES_KEY) < next) return;
+  lua_gc(L, LUA_GCCOLLECT, 0);
+  open = registry_int(L, HANDLES_KEY);
+  set_registry_int(L, NEXT_COLLECT_KEY, open * 2 > base ? open * 2 : base);
+}
+
 static int l_http_new(lua_State *L) {
   cams_http_opts o;
   http_handle *h;
   luaL_checktype(L, 1, LUA_TTABLE);
+  collect_if_many_handles(L);
   /* milliseconds, rounded up: 0 would mean "no limit" to libcurl */
   o.connect_timeout_ms = (long)(req_seconds(L, 1, "connect_timeout") * 1000) + 1;
   o.timeout_ms = (long)(req_seconds(L, 1, "timeout") * 1000) + 1;
@@ -392,6 +432,7 @@ static int l_http_new(lua_State *L) {
   lua_setmetatable(L, -2);
   h->http = cams_http_new(&o);
   if (!h->http) return luaL_error(L, "cannot create a libcurl handle");
+  set_registry_int(L, HANDLES_KEY, registry_int(L, HANDLES_KEY) + 1);
   return 1;
 }
 
@@ -440,6 +481,7 @@ static int l_http_request(lua_State *L) {
 
 static int l_http_close(lua_State *L) {
   http_handle *h = luaL_checkudata(L, 1, HTTP_MT);
+  if (h->http) set_registry_int(L, HANDLES_KEY, registry_int(L, HANDLES_KEY) - 1);
   cams_http_free(h->http);
   h->http = NULL;
   cams_http_response_free(&h->resp);

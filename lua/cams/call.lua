@@ -170,7 +170,7 @@ local function attempt(left, _, p, call)
   if not creds then
     return nil, err
   end
-  p.client.credentials_source = p.credentials.source
+  p.owner[1].credentials_source = p.credentials.source
   local clean = scrubber(p, creds)
   local req
   req, err = sign.request(p, call, creds, clean)
@@ -227,7 +227,7 @@ function M.prepare(p, call)
   if not creds then
     return nil, err
   end
-  p.client.credentials_source = p.credentials.source
+  p.owner[1].credentials_source = p.credentials.source
   return sign.request(p, call, creds, scrubber(p, creds))
 end
 

@@ -30,6 +30,10 @@ Client.__name = "cams.client"
 M.Client = Client
 
 local private = setmetatable({}, { __mode = "k" })
+-- The private state reaches its client through a weak table: a strong reference from a
+-- weak-keyed entry's value back to its key keeps the key alive for ever in Lua 5.1 and
+-- LuaJIT, which have no ephemerons (and a client's handle holds descriptors).
+local WEAK_VALUE = { __mode = "v" }
 
 local function private_of(self, method)
   local p = private[self]
@@ -100,7 +104,7 @@ function M.new(opts, getenv)
     credentials_source = provider.source,
   }, Client)
   private[client] = {
-    client = client,
+    owner = setmetatable({ client }, WEAK_VALUE), -- owner[1]: the client
     settings = s,
     core = core,
     credentials = provider,

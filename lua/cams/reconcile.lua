@@ -23,7 +23,7 @@ local M = {}
 -- The codes of the call's phone number (a list of Data objects), or nil and an error.
 function M.codes(p, call, deadline)
   local params = call.params
-  local codes, body = p.client:list_qrdl({ phone_number = params.PhoneNumber,
+  local codes, body = p.owner[1]:list_qrdl({ phone_number = params.PhoneNumber,
     cust_space_id = params.CustSpaceId }, { deadline = deadline })
   if not codes then
     return nil, body
