@@ -20,7 +20,8 @@ local function json(v)
 end
 
 -- An nginx running spec/support/nginx_app.lua with these client profiles.
-local function start_app(m, workers, profiles)
+-- `other_ca`: what /distrust/ trusts instead of the mock's CA.
+local function start_app(m, workers, profiles, other_ca)
   return nginx.start{
     workers = workers,
     trusted_certificate = m.ca_file,
@@ -40,6 +41,10 @@ local function start_app(m, workers, profiles)
     ]],
     server_config = [[
       location /client/ { content_by_lua_block { ]] .. APP .. [[.client() } }
+      location /distrust/ {
+        lua_ssl_trusted_certificate ]] .. (other_ca or m.ca_file) .. [[;
+        content_by_lua_block { ]] .. APP .. [[.distrust() }
+      }
       location /new/ { content_by_lua_block { ]] .. APP .. [[.new() } }
       location = /default { content_by_lua_block { ]] .. APP .. [[.default() } }
       location = /core { content_by_lua_block { ]] .. APP .. [[.core() } }
@@ -120,7 +125,9 @@ describe("lua-cams in nginx", function()
       shared = base_profile(m, { qps = 5, shared_dict = "cams_limits" }),
       no_dict = base_profile(m, { shared_dict = "missing_dict" }),
       ca_file = base_profile(m, { ca_file = m.ca_file }),
-    })
+      proxied = base_profile(m, { proxy = "http://127.0.0.1:3128" }),
+      proxied_curl = base_profile(m, { proxy = "http://127.0.0.1:3128", transport = "curl" }),
+    }, untrusted.ca_file)
   end)
 
   teardown(function()
@@ -209,6 +216,13 @@ describe("lua-cams in nginx", function()
     assert.equals(0, untrusted:request_count())
   end)
 
+  it("verifies a pooled connection under the trust settings of the location reusing it", function()
+    local r = get(app, "/distrust/fast")
+    assert.is_true(r.first.ok, r.first.err and r.first.err.text) -- /client/ trusts the mock
+    assert.is_false(r.ok) -- /distrust/ does not, and must not use /client/'s connection
+    assert.equals("Transport.TLS", r.err.code, r.err.text)
+  end)
+
   describe("phases", function()
     it("refuses init_worker_by_lua plainly, without sending anything", function()
       local r = recorded(app, "init_worker")
@@ -257,6 +271,13 @@ describe("lua-cams in nginx", function()
       assert.matches("lua_ssl_trusted_certificate", r.err.message)
       assert.is_true(get(app, "/new/curl").ok)
     end)
+
+    it("refuses a proxy for cosockets, which connect directly, but not for curl", function()
+      local r = get(app, "/new/proxied")
+      assert.equals("InvalidParameter", r.err.code)
+      assert.matches("proxy does not apply inside nginx", r.err.message, 1, true)
+      assert.is_true(get(app, "/new/proxied_curl").ok)
+    end)
   end)
 
   describe("cosocket transport", function()
@@ -290,6 +311,18 @@ describe("lua-cams in nginx", function()
         local r = transport(case)[1]
         assert.equals("Response.Malformed", r.code, case)
       end
+    end)
+
+    it("answers Response.TooLarge beyond 64 KiB of headers or 8 MiB of body", function()
+      for _, case in ipairs{ "huge_header", "many_headers", "huge_length", "huge_chunks" } do
+        local r = transport(case)[1]
+        assert.equals("Response.TooLarge", r.code, case .. ": " .. tostring(r.message))
+        assert.matches("65536 bytes of headers or 8388608 of body", r.message, 1, true)
+      end
+      assert.equals("Response.TooLarge", transport("long_chunk_line")[1].code)
+      local r = transport("bare_lf")[1] -- lines that end in LF alone are read as lines
+      assert.equals(200, r.status)
+      assert.equals("ok", r.body)
     end)
 
     it("answers Transport.Reset when the connection ends early", function()

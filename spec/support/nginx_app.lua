@@ -78,6 +78,19 @@ function M.client()
   return reply(result(update(c, ngx.req.get_uri_args())))
 end
 
+--- /distrust/<profile>: in a location that trusts another CA than /client/ does, first
+-- /client/<profile> (a subrequest: same worker, same client) and then the same update
+-- here; the second must not ride on the connection the first verified.
+function M.distrust()
+  local name = ngx.var.uri:match("([%w_]+)$")
+  local first = ngx.location.capture("/client/" .. name)
+  local c, err = client_for(name)
+  if not c then return reply(result(nil, err)) end
+  local t = result(update(c, ngx.req.get_uri_args()))
+  t.first = cjson.decode(first.body)
+  return reply(t)
+end
+
 --- /default?message=...: cams.update_qrdl on the default client (from `env` directives).
 function M.default()
   local args = ngx.req.get_uri_args()
@@ -151,6 +164,15 @@ local RAW = {
   bad_status = "HTTTP/1.1 200 OK\r\n\r\n",
   bad_header = "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
   bad_length = "HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n",
+  huge_header = "HTTP/1.1 200 OK\r\nX-Big: " .. string.rep("a", 70 * 1024)
+    .. "\r\nContent-Length: 0\r\n\r\n",
+  many_headers = "HTTP/1.1 200 OK\r\n" .. string.rep("X-Many: " .. string.rep("b", 1000)
+    .. "\r\n", 70) .. "Content-Length: 0\r\n\r\n",
+  huge_length = "HTTP/1.1 200 OK\r\nContent-Length: 8388609\r\n\r\n",
+  huge_chunks = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n800001\r\n",
+  long_chunk_line = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;"
+    .. string.rep("e", 2000) .. "\r\nhello\r\n0\r\n\r\n",
+  bare_lf = "HTTP/1.1 200 OK\nContent-Length: 2\nConnection: close\n\nok",
   bad_chunk = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
   truncated = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b",
   truncated_chunk = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n20\r\nshort",

@@ -15,8 +15,11 @@ local clock = require "cams.clock"
 
 local M = {}
 
-M.MAX_BODY = 16 * 1024 * 1024 -- CAMS answers are a few KiB; refuse anything absurd
-M.MAX_HEADER_LINES = 200 -- status, header and trailer lines of one response
+-- CAMS answers are a few KiB: anything larger is refused, as by the libcurl transport
+M.MAX_BODY = 8 * 1024 * 1024
+M.MAX_HEADER_BYTES = 64 * 1024 -- status, header and trailer lines of one response
+M.MAX_HEADER_LINES = 200
+M.MAX_CHUNK_LINE = 1024 -- a chunk's size line, extensions included
 
 local Transport = {}
 Transport.__index = Transport
@@ -122,6 +125,11 @@ function Exchange:malformed(msg)
   return nil, "Response.Malformed", "broken HTTP response from " .. self.where .. ": " .. msg
 end
 
+function Exchange.too_large()
+  return nil, "Response.TooLarge", string.format("the response is larger than %d bytes of "
+    .. "headers or %d of body", M.MAX_HEADER_BYTES, M.MAX_BODY)
+end
+
 -- One socket operation (`op`: "send" or "receive") with the time left before the deadline;
 -- what it returns, or nil, code, message (`what` names it in messages).
 function Exchange:io(op, arg, what)
@@ -141,12 +149,43 @@ function Exchange:receive(pattern)
   return self:io("receive", pattern, "reading the response from")
 end
 
+-- One line without its line end, or nil, code, message; read in pieces so that no more
+-- than `limit` bytes are ever held (a longer line gives Response.TooLarge).
+function Exchange:read_line(limit)
+  local parts, size = {}, 0
+  while true do
+    local ms = self:left()
+    if not ms then
+      return self:timeout("reading the response from")
+    end
+    self.sock:settimeout(ms)
+    local data, err = self.next_line(limit - size + 1)
+    if not data then
+      if err then
+        return self:io_error(err, "reading the response from")
+      end
+      return (table.concat(parts):gsub("\r$", "")) -- the end of the line
+    end
+    size = size + #data
+    if size > limit then
+      return self:too_large()
+    end
+    parts[#parts + 1] = data
+  end
+end
+
+-- A line of the head (status, header and trailer lines), within the head's limits.
 function Exchange:line()
   self.lines = self.lines + 1
-  if self.lines > M.MAX_HEADER_LINES then
-    return self:malformed("too many header lines")
+  local room = M.MAX_HEADER_BYTES - self.header_bytes
+  if self.lines > M.MAX_HEADER_LINES or room <= 0 then
+    return self:too_large()
   end
-  return self:receive("*l")
+  local line, code, msg = self:read_line(room)
+  if line then
+    self.header_bytes = self.header_bytes + #line + 2
+  end
+  return line, code, msg
 end
 
 -- Status line and header block; skips interim 1xx responses.
@@ -185,7 +224,7 @@ end
 function Exchange:read_chunked()
   local parts, total = {}, 0
   while true do
-    local line, code, msg = self:receive("*l")
+    local line, code, msg = self:read_line(M.MAX_CHUNK_LINE)
     if not line then
       return nil, code, msg
     end
@@ -199,7 +238,7 @@ function Exchange:read_chunked()
     end
     total = total + size
     if total > M.MAX_BODY then
-      return self:malformed("body larger than " .. M.MAX_BODY .. " bytes")
+      return self:too_large()
     end
     local data
     data, code, msg = self:receive(size)
@@ -208,7 +247,7 @@ function Exchange:read_chunked()
     end
     parts[#parts + 1] = data
     local crlf
-    crlf, code, msg = self:receive("*l")
+    crlf, code, msg = self:read_line(M.MAX_CHUNK_LINE)
     if not crlf then
       return nil, code, msg
     elseif crlf ~= "" then
@@ -243,7 +282,7 @@ function Exchange:read_body(status, headers)
     if not n then
       return self:malformed("Content-Length '" .. shown(cl, 20) .. "'")
     elseif n > M.MAX_BODY then
-      return self:malformed("body larger than " .. M.MAX_BODY .. " bytes")
+      return self:too_large()
     end
     body, code, msg = "", nil, nil
     if n > 0 then
@@ -255,7 +294,7 @@ function Exchange:read_body(status, headers)
     if not body then
       return nil, code, msg
     elseif #body > M.MAX_BODY then
-      return self:malformed("body larger than " .. M.MAX_BODY .. " bytes")
+      return self:too_large()
     end
     return body, false
   end
@@ -274,6 +313,48 @@ local function keep_alive(version, headers)
 end
 
 ---------------------------------------------------------------------------
+
+-- A connection is verified under the trust settings of the location that opened it
+-- (lua_ssl_trusted_certificate and lua_ssl_verify_depth may differ from one location, or
+-- server, to the next): it may serve only that location's requests again. nginx keeps a
+-- location's configuration at one address for a worker's life, and the request object
+-- (a timer's is a copy of its creator's) points to it: that address names the pool.
+local trust_scope
+do
+  local HTTP = 0x50545448 -- ngx_http_request_t's signature, "HTTP"
+  local ok, ffi = pcall(require, "ffi")
+  local okb, base = pcall(require, "resty.core.base")
+  if ok and okb and base.get_request then
+    -- the first fields of ngx_http_request_t, unchanged since nginx 0.1
+    pcall(ffi.cdef, [[
+      typedef struct {
+        uint32_t signature;
+        void *connection;
+        void **ctx;
+        void **main_conf;
+        void **srv_conf;
+        void **loc_conf;
+      } lua_cams_ngx_request_head;
+    ]])
+    local head_type = ffi.typeof("const lua_cams_ngx_request_head *")
+    trust_scope = function()
+      local r = base.get_request()
+      if r == nil then
+        return "-"
+      end
+      local head = ffi.cast(head_type, r)
+      if head.signature ~= HTTP then
+        return "-"
+      end
+      return string.format("%x", tonumber(ffi.cast("uintptr_t", head.loc_conf)))
+    end
+  else
+    -- without resty.core (which nginx's Lua module has needed since 0.10.16): one pool
+    trust_scope = function()
+      return "-"
+    end
+  end
+end
 
 -- Connects (or takes a kept-alive connection from nginx's pool) and shakes hands.
 function Exchange:open(u, connect_timeout)
@@ -302,6 +383,7 @@ function Exchange:open(u, connect_timeout)
     return nil, "Transport.Connect", "cannot connect to " .. self.where .. ": " .. err
   end
   self.sock = sock
+  self.next_line = sock:receiveuntil("\n")
   -- a connection from the pool has had its handshake
   if u.tls and (sock:getreusedtimes() or 0) == 0 then
     ms = self:left()
@@ -363,8 +445,10 @@ function Transport:request(req, timeout)
     budget = budget,
     method = req:method(),
     where = u.authority,
-    pool = string.format("cams:%s:%d:%s", u.host, u.port, u.tls and "tls" or "tcp"),
+    pool = string.format("cams:%s:%d:%s:%s", u.host, u.port, u.tls and "tls" or "tcp",
+      trust_scope()),
     lines = 0,
+    header_bytes = 0,
   }, Exchange)
 
   local sock, code, msg = ex:open(u, s.connect_timeout)
