@@ -115,7 +115,9 @@ describe("credentials end to end", function()
       env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
       local res, err = client():update_qrdl(ARGS)
       assert.is_nil(res)
-      assert.equals("MissingCredentials", err.code)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_false(err.retryable)
+      assert.equals(400, err.status)
       assert.is_true(contains(err.message, "; OIDC role " .. ROLE_ARN
         .. ": STS refused: AuthenticationFail.OIDCToken.Invalid"), err.message)
       assert.is_false(contains(tostring(err), "forged-token-value"))
@@ -164,7 +166,8 @@ describe("credentials end to end", function()
                    ram_role_arn = ROLE_ARN }
       env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
       local _, err = client():update_qrdl(ARGS)
-      assert.equals("MissingCredentials", err.code)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_false(err.retryable)
       assert.is_true(contains(err.message, "STS refused: SignatureDoesNotMatch"), err.message)
     end)
   end)
@@ -206,9 +209,18 @@ describe("credentials end to end", function()
       m:credentials{ metadata_token = "unsupported" }
       env.ALIBABA_CLOUD_IMDSV1_DISABLED = "true"
       local _, err = client():update_qrdl(ARGS)
-      assert.equals("MissingCredentials", err.code)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_false(err.retryable)
       assert.is_true(contains(err.message, "PUT /latest/api/token answered HTTP 404"), err.message)
       assert.equals(1, #requests("Metadata"))
+    end)
+
+    it("is a source that does not apply on an instance without a RAM role", function()
+      m:credentials{ metadata_role = "" }
+      local _, err = client():update_qrdl(ARGS)
+      assert.equals("MissingCredentials", err.code)
+      assert.is_true(contains(err.message, "; ECS RAM role: GET "
+        .. "/latest/meta-data/ram/security-credentials/ answered HTTP 404"), err.message)
     end)
 
     it("uses the role named by a CLI EcsRamRole profile or an ecs_ram_role section", function()
@@ -361,6 +373,30 @@ describe("credentials end to end", function()
       m:keep_codes(true)
       m:credentials{ duration = 1200, clock = now }
       assert.matches("^STS%.", update_ok(c))
+    end)
+
+    it("reports an STS failure alike on the first fetch and on a refresh", function()
+      oidc_env()
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
+      local c = client{ retries = 0 }
+      local function failure()
+        m:fail_sts("ServiceUnavailable")
+        local res, err = c:update_qrdl(ARGS)
+        assert.is_nil(res)
+        local sts = requests("AssumeRoleWithOIDC")
+        return { code = err.code, retryable = err.retryable, status = err.status,
+                 request_id = err.request_id, sts_request_id = sts[#sts].request_id }
+      end
+      local first = failure()
+      assert.same({ code = "Credentials.Unavailable", retryable = true, status = 503,
+                    request_id = first.sts_request_id, sts_request_id = first.sts_request_id },
+        first)
+      update_ok(c)
+      at(20 * 60) -- expired: only a refresh can help
+      local later = failure()
+      assert.same({ code = "Credentials.Unavailable", retryable = true, status = 503,
+                    request_id = later.sts_request_id, sts_request_id = later.sts_request_id },
+        later)
     end)
 
     it("refreshes ECS role credentials too", function()

@@ -291,6 +291,17 @@ describe("cams.credentials", function()
       assert.equals("https://sts.example.test:8443", first_url())
     end)
 
+    it("reports a failed AssumeRole as Credentials.Unavailable, not as a skipped source", function()
+      first_url()
+      local _, err = assert(build()):get()
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_true(err.retryable) -- a connection failure
+      assert.is_true(contains(err.message, "STS at https://sts.aliyuncs.com could not be reached: "
+        .. "Transport.Connect"), err.message)
+      assert.equals(6, #err.tried)
+      assert.is_true(contains(err.message, "ECS RAM role: turned off"), err.message)
+    end)
+
     it("signs AssumeRole with V2 and the profile's AccessKey", function()
       first_url{ ram_session_name = "s", policy = "{}" }
       local r = net.requests[1]

@@ -26,30 +26,38 @@ local function failure(message, cause)
     { retryable = cause and errors.is_retryable(cause) or false })
 end
 
+-- This source is not there: the metadata service has never answered (not on ECS), or the
+-- instance has no RAM role. The chain moves on, as for a source that does not apply.
+local function absent(err)
+  return errors.new{ code = "MissingCredentials", message = err.message, retryable = false }
+end
+
 local Fetcher = {}
 Fetcher.__index = Fetcher
 
--- One metadata request; returns the body of a 200 answer, or nil, err and
--- whether nothing answered at all.
+-- One metadata request; returns the body of a 200 answer, or nil, err and the HTTP
+-- status (nil when nothing answered).
 function Fetcher:request(method, path, headers)
   local status, rheaders, body = self.ctx.transport("metadata"):request(self.ctx.core.request{
     method = method, url = self.url .. path, headers = headers,
   })
   if status == nil then
     return nil, failure(self.what .. ": the metadata service at " .. self.url
-      .. " did not answer: " .. tostring(rheaders) .. ": " .. tostring(body), rheaders), true
+      .. " did not answer: " .. tostring(rheaders) .. ": " .. tostring(body), rheaders)
   end
+  self.answered = true
   if status ~= 200 then
     return nil, failure(self.what .. ": " .. method .. " " .. path .. " answered HTTP "
-      .. tostring(status), "HTTP." .. tostring(status))
+      .. tostring(status), "HTTP." .. tostring(status)), status
   end
   return body or ""
 end
 
 function Fetcher:token_headers()
-  local token, err, silent = self:request("PUT", "/latest/api/token",
+  local token, err, status = self:request("PUT", "/latest/api/token",
     { ["x-aliyun-ecs-metadata-token-ttl-seconds"] = tostring(M.TOKEN_TTL) })
-  if silent then -- not on ECS (or the service is down): no point asking again without a token
+  if not token and not status then
+    -- not on ECS (or the service is down): no point asking again without a token
     return nil, err
   end
   if token then
@@ -69,18 +77,18 @@ end
 function Fetcher:fetch()
   local headers, err = self:token_headers()
   if not headers then
-    return nil, err
+    return nil, self.answered and err or absent(err)
   end
   local role = self.role
   if not role then
-    local list
-    list, err = self:request("GET", M.CREDENTIALS_PATH, headers)
+    local list, status
+    list, err, status = self:request("GET", M.CREDENTIALS_PATH, headers)
     if not list then
-      return nil, err
+      return nil, status == 404 and absent(err) or err
     end
     role = list:match("^%s*([^%s]+)")
     if not role or role:find("[/?#%%]") then
-      return nil, failure(self.what .. ": the instance has no RAM role attached")
+      return nil, absent(failure(self.what .. ": the instance has no RAM role attached"))
     end
     self.role = role
   end
