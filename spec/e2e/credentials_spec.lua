@@ -16,6 +16,30 @@ local ARGS = { phone_number = "8615800000000", qrdl_code = "D9II3ABC",
                prefilled_message = "Hello", generate_qr_image = "PNG" }
 local contains = util.contains
 
+-- Secrets of the answers the mock cuts off, with the characters that encodings change.
+local CUT = { access_key_secret = "Cut+Secret=Of STS", security_token = "CAIS+Cut/Token=Of/STS" }
+
+-- Every form in which an answer may quote a secret: as it is, JSON-escaped ("\/"),
+-- percent-encoded (also with "+" for a space, as form encoders write it) and encoded twice.
+local function percent(s)
+  return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+local function forms(secret)
+  local plus = percent(secret):gsub("%%20", "+")
+  return { secret, (secret:gsub("/", "\\/")), percent(secret), plus, percent(percent(secret)),
+           percent(plus) }
+end
+
+-- The first form of one of `secrets` found in `text`, or nil.
+local function leaked(text, secrets)
+  for _, secret in ipairs(secrets) do
+    for _, form in ipairs(forms(secret)) do
+      if contains(text, form) then return form end
+    end
+  end
+  return nil
+end
+
 describe("credentials end to end", function()
   -- Clients without keys (they come from the sources tested), whose STS and metadata
   -- service are the mock's.
@@ -223,6 +247,17 @@ describe("credentials end to end", function()
         .. "/latest/meta-data/ram/security-credentials/ answered HTTP 404"), err.message)
     end)
 
+    it("refuses a listed role that is not a role name, without quoting it", function()
+      m:credentials{ metadata_role = "CAIS+Listed=Token" }
+      local res, err = client():update_qrdl(ARGS)
+      assert.is_nil(res)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_true(contains(err.message, "the metadata service listed no usable role name"),
+        err.message)
+      assert.is_false(contains(err.message, "Listed"), err.message)
+      assert.equals(2, #requests("Metadata")) -- the token and the list, nothing with that name
+    end)
+
     it("uses the role named by a CLI EcsRamRole profile or an ecs_ram_role section", function()
       m:credentials{ metadata_role = "ProfileRole" }
       config_json{ mode = "EcsRamRole", ram_role_name = "ProfileRole" }
@@ -251,6 +286,66 @@ describe("credentials end to end", function()
         assert.is_true(contains(err.message, label), label)
       end
       assert.equals(0, m:request_count())
+    end)
+  end)
+
+  describe("answers of the credentials services", function()
+    -- A client whose debug messages are collected in `messages`.
+    local function debug_client(messages, opts)
+      opts = opts or {}
+      opts.debug = function(msg) messages[#messages + 1] = msg end
+      return client(opts)
+    end
+
+    before_each(function() env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true" end)
+
+    it("names an STS answer cut off after its Credentials without quoting it", function()
+      config_json{ mode = "RamRoleArn", access_key_id = "testid", access_key_secret = "testsecret",
+                   ram_role_arn = ROLE_ARN }
+      m:fail_sts("cut", 1, CUT)
+      local messages = {}
+      local _, err = debug_client(messages, { retries = 0 }):update_qrdl(ARGS)
+      local all = tostring(err) .. "\n" .. table.concat(messages, "\n")
+      assert.is_nil(leaked(all, { CUT.access_key_secret, CUT.security_token }), all)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_true(contains(err.message, "STS answered HTTP 200 with a body that is not a "
+        .. "complete JSON object ("), err.message)
+      assert.equals(1, #requests("AssumeRole"))
+    end)
+
+    it("keeps the OIDC token out of STS answers that quote it, in any encoding", function()
+      local token = "eyJ+OIDC/token=with space"
+      m:credentials{ oidc_token = token }
+      oidc_env(token)
+      for _, fault in ipairs{ "echo", "echo_page" } do
+        m:fail_sts(fault)
+        local messages = {}
+        local _, err = debug_client(messages, { retries = 0 }):update_qrdl(ARGS)
+        local all = tostring(err) .. "\n" .. table.concat(messages, "\n")
+        assert.is_nil(leaked(all, { token }), all)
+        assert.equals("Credentials.Unavailable", err.code)
+        if fault == "echo" then
+          assert.is_true(contains(err.message, "STS refused: InvalidParameter: The request could "
+            .. "not be processed: "), err.message)
+        else
+          assert.is_true(contains(err.message, "STS answered HTTP 502 with a body that is not a "
+            .. "complete JSON object ("), err.message)
+        end
+      end
+      assert.matches("^STS%.", update_ok(client())) -- the token itself is accepted
+    end)
+
+    it("names a metadata answer cut off after the credentials without quoting it", function()
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = nil
+      env.ALIBABA_CLOUD_ECS_METADATA = "EcsRamRoleMock"
+      m:fail_metadata(1, "cut", CUT)
+      local messages = {}
+      local _, err = debug_client(messages, { retries = 0 }):update_qrdl(ARGS)
+      local all = tostring(err) .. "\n" .. table.concat(messages, "\n")
+      assert.is_nil(leaked(all, { CUT.access_key_secret, CUT.security_token }), all)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_true(contains(err.message, "role EcsRamRoleMock: the metadata service answered "
+        .. "HTTP 200 with a body that is not a complete JSON object ("), err.message)
     end)
   end)
 

@@ -450,6 +450,32 @@ describe("cams.credentials", function()
       assert.equals("id2", assert(p:get()).access_key_id)
     end)
 
+    it("keeps the secrets it gave out of the messages of its later failures", function()
+      local now = 1000000
+      credentials.now = function() return now end
+      local secret, token = "Vault/Secret+Of=It", "Vault+Token/Of=It"
+      local failure
+      local p = assert(build{ credentials_provider = function()
+        if failure then return failure() end
+        return { access_key_id = "id", access_key_secret = secret, security_token = token,
+                 expiration = now + 600 }
+      end })
+      assert(p:get())
+      now = now + 600 -- expired: the provider is asked again
+      for _, f in ipairs{
+        function() return nil, "vault refused " .. token .. " / " .. secret end,
+        function() error("vault answered " .. core.percent_encode(secret, "strict")) end,
+      } do
+        failure = f
+        local _, err = p:get()
+        assert.equals("Credentials.Unavailable", err.code)
+        assert.matches("vault", err.message)
+        for _, form in ipairs{ secret, token, core.percent_encode(secret, "strict") } do
+          assert.is_false(contains(tostring(err), form), tostring(err))
+        end
+      end
+    end)
+
     it("reports what it returns wrong, and what it raises", function()
       local ret
       local p = assert(build{ credentials_provider = function() return ret, "vault sealed" end })

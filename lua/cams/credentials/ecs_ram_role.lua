@@ -87,8 +87,12 @@ function Fetcher:fetch()
       return nil, status == 404 and absent(err) or err
     end
     role = list:match("^%s*([^%s]+)")
-    if not role or role:find("[/?#%%]") then
+    if not role then
       return nil, absent(failure(self.what .. ": the instance has no RAM role attached"))
+    end
+    -- only a RAM role name goes on into a request path; anything else is not shown either
+    if #role > 64 or not role:match("^[%w%._%-]+$") then
+      return nil, failure(self.what .. ": the metadata service listed no usable role name")
     end
     self.role = role
   end
@@ -97,8 +101,12 @@ function Fetcher:fetch()
   if not body then
     return nil, err
   end
+  -- the answer is never quoted: it carries the credentials
   local t = json.decode(body)
-  if type(t) ~= "table" or t.Code ~= "Success" then
+  if type(t) ~= "table" then
+    return nil, failure(string.format("%s: role %s: the metadata service answered HTTP 200 "
+      .. "with a body that is not a complete JSON object (%d bytes)", self.what, role, #body))
+  elseif t.Code ~= "Success" then
     return nil, failure(self.what .. ": role " .. role .. ": the metadata service gave no credentials")
   end
   local expiration = refreshing.parse_time(t.Expiration)
