@@ -229,6 +229,32 @@ describe("credentials end to end", function()
       }, metadata_requests())
     end)
 
+    it("falls back to plain requests when the token request is reset or never answered", function()
+      env.ALIBABA_CLOUD_ECS_METADATA = "EcsRamRoleMock"
+      m:fail_metadata(1, "token_reset")
+      assert.matches("^STS%.", update_ok(client()))
+      m:fail_metadata(1, "token_hang") -- unanswered until the client's metadata timeout
+      assert.matches("^STS%.", update_ok(client()))
+      assert.same({
+        "PUT /latest/api/token 444",
+        "GET /latest/meta-data/ram/security-credentials/EcsRamRoleMock 200",
+        "PUT /latest/api/token 444",
+        "GET /latest/meta-data/ram/security-credentials/EcsRamRoleMock 200",
+      }, metadata_requests())
+    end)
+
+    it("asks again without the token when requests carrying it get 401", function()
+      m:credentials{ metadata_token = "rejected" }
+      local c = client()
+      assert.matches("^STS%.", update_ok(c))
+      assert.same({
+        "PUT /latest/api/token 200",
+        "GET /latest/meta-data/ram/security-credentials/ 401 token",
+        "GET /latest/meta-data/ram/security-credentials/ 200",
+        "GET /latest/meta-data/ram/security-credentials/EcsRamRoleMock 200",
+      }, metadata_requests())
+    end)
+
     it("does not fall back when ALIBABA_CLOUD_IMDSV1_DISABLED=true", function()
       m:credentials{ metadata_token = "unsupported" }
       env.ALIBABA_CLOUD_IMDSV1_DISABLED = "true"
@@ -237,6 +263,19 @@ describe("credentials end to end", function()
       assert.is_false(err.retryable)
       assert.is_true(contains(err.message, "PUT /latest/api/token answered HTTP 404"), err.message)
       assert.equals(1, #requests("Metadata"))
+      m:reset()
+      m:fail_metadata(1, "token_reset")
+      _, err = client{ retries = 0 }:update_qrdl(ARGS)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.same({ "PUT /latest/api/token 444" }, metadata_requests())
+      m:reset()
+      m:credentials{ metadata_token = "rejected" }
+      env.ALIBABA_CLOUD_ECS_METADATA = "EcsRamRoleMock"
+      _, err = client():update_qrdl(ARGS)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.same({ "PUT /latest/api/token 200",
+        "GET /latest/meta-data/ram/security-credentials/EcsRamRoleMock 401 token" },
+        metadata_requests())
     end)
 
     it("is a source that does not apply on an instance without a RAM role", function()

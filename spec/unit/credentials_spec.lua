@@ -15,7 +15,8 @@ local TOKEN = "Token-Of-The-Profile-000"
 local contains = util.contains
 
 -- A transport that records requests (as tables) and fails them all (no network in these
--- specs).
+-- specs): refused before anything was sent, or the way `t.failure` says ({code, message,
+-- sent}).
 local function recorder()
   local t = { requests = {}, closed = 0 }
   function t.new()
@@ -23,7 +24,8 @@ local function recorder()
       request = function(_, req)
         t.requests[#t.requests + 1] = { method = req:method(), url = req:url(),
           headers = req:headers(), body = req:body() }
-        return nil, "Transport.Connect", "no network in this spec"
+        local f = t.failure or { "Transport.Connect", "no network in this spec", false }
+        return nil, f[1], f[2], f[3]
       end,
       close = function() t.closed = t.closed + 1 end,
     }
@@ -418,6 +420,25 @@ describe("cams.credentials", function()
       assert.equals(1, #net.requests) -- nothing answered: no second try without a token
       assert.matches("ECS RAM role: the metadata service at http://127.0.0.1:9 did not answer",
         err.message, 1, true)
+    end)
+
+    it("gives up when the connection times out, asks without a token after a timeout", function()
+      env.ALIBABA_CLOUD_ECS_METADATA_ENDPOINT = "127.0.0.1:9"
+      env.ALIBABA_CLOUD_ECS_METADATA = "role"
+      net.failure = { "Transport.Timeout", "Connection timed out after 1000 milliseconds", false }
+      local _, err = assert(build()):get()
+      assert.equals("MissingCredentials", err.code)
+      assert.equals(1, #net.requests) -- off ECS: one connection attempt
+      net.requests = {}
+      net.failure = { "Transport.Timeout", "Operation timed out after 2000 milliseconds", true }
+      _, err = assert(build()):get()
+      assert.equals(2, #net.requests)
+      assert.equals("PUT", net.requests[1].method)
+      assert.equals("http://127.0.0.1:9/latest/meta-data/ram/security-credentials/role",
+        net.requests[2].url)
+      assert.is_nil(net.requests[2].headers["x-aliyun-ecs-metadata-token"])
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_true(err.retryable)
     end)
   end)
 

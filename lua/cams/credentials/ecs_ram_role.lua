@@ -1,9 +1,10 @@
 --- The RAM role of an ECS instance, from the instance metadata service.
 --
 -- Each refresh first asks for a session token (PUT /latest/api/token) and
--- sends it back with the metadata requests; when the service refuses to give
--- one the requests go without it, unless ALIBABA_CLOUD_IMDSV1_DISABLED=true.
--- When nothing answers at all, the lookup stops there. The role
+-- sends it back with the metadata requests. When the service gives none (an
+-- error status, a reset, no answer in time) or refuses it (401), the requests
+-- go without it, as in the official SDKs, unless ALIBABA_CLOUD_IMDSV1_DISABLED=true.
+-- When the service cannot be reached at all, the lookup stops there. The role
 -- name comes from ALIBABA_CLOUD_ECS_METADATA, a profile, or the service itself.
 
 local errors = require "cams.errors"
@@ -17,6 +18,7 @@ M.ROLE = "ALIBABA_CLOUD_ECS_METADATA"
 M.IMDSV1_DISABLED = "ALIBABA_CLOUD_IMDSV1_DISABLED"
 M.TOKEN_TTL = 21600
 M.CREDENTIALS_PATH = "/latest/meta-data/ram/security-credentials/"
+M.TOKEN_HEADER = "x-aliyun-ecs-metadata-token"
 
 local json = cjson.new()
 
@@ -35,28 +37,43 @@ end
 local Fetcher = {}
 Fetcher.__index = Fetcher
 
--- One metadata request; returns the body of a 200 answer, or nil, err and the HTTP
--- status (nil when nothing answered).
+-- One metadata request; returns the body of a 200 answer, or nil, err, the HTTP status
+-- (nil when nothing answered) and whether the request reached the service (a connection
+-- was made).
 function Fetcher:request(method, path, headers)
-  local status, rheaders, body = self.ctx.transport("metadata"):request(self.ctx.core.request{
-    method = method, url = self.url .. path, headers = headers,
-  })
+  local status, rheaders, body, sent = self.ctx.transport("metadata"):request(
+    self.ctx.core.request{ method = method, url = self.url .. path, headers = headers })
+  local reached = status ~= nil or sent == true
+  self.answered = self.answered or reached
   if status == nil then
     return nil, failure(self.what .. ": the metadata service at " .. self.url
-      .. " did not answer: " .. tostring(rheaders) .. ": " .. tostring(body), rheaders)
+      .. " did not answer: " .. tostring(rheaders) .. ": " .. tostring(body), rheaders),
+      nil, reached
   end
-  self.answered = true
   if status ~= 200 then
     return nil, failure(self.what .. ": " .. method .. " " .. path .. " answered HTTP "
-      .. tostring(status), "HTTP." .. tostring(status)), status
+      .. tostring(status), "HTTP." .. tostring(status)), status, true
   end
   return body or ""
 end
 
+-- A GET with `headers`; when the service refuses the session token in them (401), asked
+-- again without it, and the rest of this refresh goes without it too.
+function Fetcher:get(path, headers)
+  local body, err, status = self:request("GET", path, headers)
+  if status == 401 and headers[M.TOKEN_HEADER] and not self.token_required then
+    self.ctx.log(self.what .. ": the metadata service refused the session token (HTTP 401); "
+      .. "asking without one")
+    headers[M.TOKEN_HEADER] = nil
+    body, err, status = self:request("GET", path, headers)
+  end
+  return body, err, status
+end
+
 function Fetcher:token_headers()
-  local token, err, status = self:request("PUT", "/latest/api/token",
+  local token, err, _, reached = self:request("PUT", "/latest/api/token",
     { ["x-aliyun-ecs-metadata-token-ttl-seconds"] = tostring(M.TOKEN_TTL) })
-  if not token and not status then
+  if not token and not reached then
     -- not on ECS (or the service is down): no point asking again without a token
     return nil, err
   end
@@ -64,7 +81,7 @@ function Fetcher:token_headers()
     token = token:gsub("^%s+", ""):gsub("%s+$", "")
   end
   if token and token ~= "" and not token:find("[%c]") then
-    return { ["x-aliyun-ecs-metadata-token"] = token }
+    return { [M.TOKEN_HEADER] = token }
   end
   if self.token_required then
     return nil, err or failure(self.what .. ": the metadata service gave no usable token")
@@ -82,7 +99,7 @@ function Fetcher:fetch()
   local role = self.role
   if not role then
     local list, status
-    list, err, status = self:request("GET", M.CREDENTIALS_PATH, headers)
+    list, err, status = self:get(M.CREDENTIALS_PATH, headers)
     if not list then
       return nil, status == 404 and absent(err) or err
     end
@@ -97,7 +114,7 @@ function Fetcher:fetch()
     self.role = role
   end
   local body
-  body, err = self:request("GET", M.CREDENTIALS_PATH .. role, headers)
+  body, err = self:get(M.CREDENTIALS_PATH .. role, headers)
   if not body then
     return nil, err
   end
