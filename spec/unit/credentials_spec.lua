@@ -555,7 +555,7 @@ describe("cams.credentials.refreshing", function()
              expiration = now + lifetime }
   end
 
-  local function cache(lifetime)
+  local function cache(lifetime, ahead)
     return refreshing.new(function()
       fetches = fetches + 1
       local r = results[fetches]
@@ -563,7 +563,7 @@ describe("cams.credentials.refreshing", function()
         return nil, "STS is down"
       end
       return creds(fetches, r or lifetime)
-    end, ctx, "test source")
+    end, ctx, "test source", ahead)
   end
 
   before_each(function()
@@ -602,6 +602,21 @@ describe("cams.credentials.refreshing", function()
     assert.equals("id1", assert(c:get()).access_key_id)
     now = now + 1
     assert.equals("id2", assert(c:get()).access_key_id)
+  end)
+
+  it("takes the lead time of its source: an hour for ECS role credentials", function()
+    local c = cache(6 * 3600, 3600)
+    assert(c:get())
+    now = now + 5 * 3600 - 1
+    assert.equals("id1", assert(c:get()).access_key_id)
+    now = now + 1
+    assert.equals("id2", assert(c:get()).access_key_id)
+    c = cache(3600, 3600) -- no longer than the lead time: halfway
+    assert.equals("id3", assert(c:get()).access_key_id)
+    now = now + 1799
+    assert.equals("id3", assert(c:get()).access_key_id)
+    now = now + 1
+    assert.equals("id4", assert(c:get()).access_key_id)
   end)
 
   it("keeps valid credentials when a refresh fails, and fails once they expire", function()

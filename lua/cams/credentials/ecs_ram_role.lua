@@ -17,6 +17,7 @@ M.DISABLED = "ALIBABA_CLOUD_ECS_METADATA_DISABLED"
 M.ROLE = "ALIBABA_CLOUD_ECS_METADATA"
 M.IMDSV1_DISABLED = "ALIBABA_CLOUD_IMDSV1_DISABLED"
 M.TOKEN_TTL = 21600
+M.REFRESH_AHEAD = 60 * 60 -- refreshed once less than an hour is left, as the official SDKs do
 M.CREDENTIALS_PATH = "/latest/meta-data/ram/security-credentials/"
 M.TOKEN_HEADER = "x-aliyun-ecs-metadata-token"
 
@@ -147,7 +148,7 @@ function M.new(ctx, role, name)
     token_required = ctx.flag(M.IMDSV1_DISABLED),
     what = name or "ECS RAM role",
   }, Fetcher)
-  local provider = refreshing.new(function() return f:fetch() end, ctx, f.what)
+  local provider = refreshing.new(function() return f:fetch() end, ctx, f.what, M.REFRESH_AHEAD)
   provider.network = true
   return provider
 end
