@@ -285,12 +285,59 @@ describe("cams.credentials", function()
     it("is sts.aliyuncs.com unless a region, a VPC or an override says otherwise", function()
       assert.equals("https://sts.aliyuncs.com", first_url())
       assert.equals("https://sts.cn-shanghai.aliyuncs.com", first_url{ sts_region = "cn-shanghai" })
+      assert.equals("https://sts.example.test", first_url{ sts_endpoint = "sts.example.test" })
+      assert.equals("https://sts.example.test:8443", first_url{ sts_region = "cn-shanghai",
+        sts_endpoint = "https://sts.example.test:8443" }) -- the profile's endpoint wins
       env.ALIBABA_CLOUD_STS_REGION = "eu-central-1"
       assert.equals("https://sts.eu-central-1.aliyuncs.com", first_url())
       env.ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED = "true"
       assert.equals("https://sts-vpc.eu-central-1.aliyuncs.com", first_url())
       env.ALIBABA_CLOUD_STS_ENDPOINT = "sts.example.test:8443"
       assert.equals("https://sts.example.test:8443", first_url())
+      assert.equals("https://sts.example.test:8443", first_url{ sts_endpoint = "other.test" })
+    end)
+
+    it("is the sts_endpoint or sts_region of a credentials-file section", function()
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
+      local section = "[default]\ntype = ram_role_arn\naccess_key_id = id\naccess_key_secret = "
+        .. SECRET .. "\nrole_arn = acs:ram::1:role/r\n"
+      local function url(extra)
+        home:write(".alibabacloud/credentials", section .. extra)
+        net.requests = {}
+        assert(build()):get()
+        return net.requests[1].url:match("^(https://[^/]+)/")
+      end
+      assert.equals("https://sts.cn-shanghai.aliyuncs.com", url("sts_region = cn-shanghai\n"))
+      assert.equals("https://sts.example.test", url("sts_region = cn-shanghai\n"
+        .. "sts_endpoint = sts.example.test\n"))
+    end)
+
+    it("refuses a profile's sts_endpoint that is not a host", function()
+      config_json({ { name = "default", mode = "RamRoleArn", access_key_id = "id",
+                      access_key_secret = SECRET, ram_role_arn = "acs:ram::1:role/r",
+                      sts_endpoint = "http://sts.example.test" } })
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
+      local p, err = build()
+      assert.is_nil(p)
+      assert.equals("MissingCredentials", err.code)
+      assert.is_true(contains(err.message, "sts_endpoint http:// is refused"), err.message)
+    end)
+
+    it("names the session ALIBABA_CLOUD_ROLE_SESSION_NAME unless the profile names it", function()
+      local function session(extra)
+        first_url(extra)
+        return net.requests[1].body:match("RoleSessionName=([^&]*)")
+      end
+      assert.matches("^lua%-cams%-%d+$", session())
+      env.ALIBABA_CLOUD_ROLE_SESSION_NAME = "env-session"
+      assert.equals("env-session", session())
+      assert.equals("cli-session", session{ ram_session_name = "cli-session" })
+      home:write(".alibabacloud/credentials", "[default]\ntype = ram_role_arn\n"
+        .. "access_key_id = id\naccess_key_secret = " .. SECRET .. "\nrole_arn = acs:ram::1:role/r\n")
+      os.remove(home.path .. "/.aliyun/config.json")
+      net.requests = {}
+      assert(build()):get()
+      assert.equals("env-session", net.requests[1].body:match("RoleSessionName=([^&]*)"))
     end)
 
     it("reports a failed AssumeRole as Credentials.Unavailable, not as a skipped source", function()

@@ -16,16 +16,25 @@ M.DEFAULT_DURATION = 3600
 M.MIN_DURATION = 900
 M.ENV_REGION = "ALIBABA_CLOUD_STS_REGION"
 M.ENV_VPC = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"
+M.ENV_SESSION_NAME = "ALIBABA_CLOUD_ROLE_SESSION_NAME"
 
 local json = cjson.new()
 
 --- The STS endpoint: the sts_endpoint option or ALIBABA_CLOUD_STS_ENDPOINT
--- (already parsed into ctx.sts_endpoint), else sts[-vpc].<region>.aliyuncs.com
--- for `region` or ALIBABA_CLOUD_STS_REGION, else sts.aliyuncs.com.
+-- (already parsed into ctx.sts_endpoint), else a profile's sts_endpoint `host`,
+-- else sts[-vpc].<region>.aliyuncs.com for a profile's sts_region `region` or
+-- ALIBABA_CLOUD_STS_REGION, else sts.aliyuncs.com.
 -- Returns the parsed endpoint or nil and a message.
-function M.endpoint(ctx, region)
+function M.endpoint(ctx, host, region)
   if ctx.sts_endpoint then
     return ctx.sts_endpoint
+  end
+  if host then
+    local parsed, msg = endpoint.parse(host, false)
+    if not parsed then
+      return nil, "sts_endpoint " .. msg
+    end
+    return parsed
   end
   region = region or ctx.env(M.ENV_REGION)
   if not region then
@@ -37,6 +46,12 @@ function M.endpoint(ctx, region)
     return nil, "STS region '" .. tostring(region) .. "' is not a region id"
   end
   return parsed
+end
+
+--- The RoleSessionName: `given` (a profile's), else ALIBABA_CLOUD_ROLE_SESSION_NAME, else
+-- one made of the time.
+function M.session_name(ctx, given)
+  return given or ctx.env(M.ENV_SESSION_NAME) or ("lua-cams-" .. math.floor(ctx.now()))
 end
 
 --- Checks a DurationSeconds value; returns it as an integer or nil and a message.
