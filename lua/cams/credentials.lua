@@ -153,6 +153,16 @@ local function context(opts, s)
     end
     return v
   end
+  --- A failed exchange with a credentials service, as the transport tells it: its code and
+  -- message, or only the code when the answer itself was broken (Response.*: the message
+  -- may quote part of it, and so of the credentials it carried).
+  function ctx.exchange_failure(code, message)
+    code = tostring(code)
+    if code:sub(1, 9) == "Response." then
+      return code
+    end
+    return code .. ": " .. tostring(message)
+  end
   --- Whether a switch variable is set to true (any case, as the official SDKs read it).
   function ctx.flag(name)
     local v = getenv(name)

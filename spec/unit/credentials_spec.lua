@@ -469,6 +469,22 @@ describe("cams.credentials", function()
         err.message, 1, true)
     end)
 
+    it("does not quote a broken answer the transport reports", function()
+      env.ALIBABA_CLOUD_ECS_METADATA_ENDPOINT = "127.0.0.1:9"
+      env.ALIBABA_CLOUD_ECS_METADATA = "role"
+      net.failure = { "Response.Malformed", "broken HTTP response from 127.0.0.1:9: chunk size "
+        .. "'Leaked-Secret-Part'", true }
+      local _, err = assert(build()):get()
+      assert.is_true(contains(err.message, "did not answer: Response.Malformed"), err.message)
+      assert.is_false(contains(err.message, "Leaked-Secret-Part"), err.message)
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
+      config_json({ { name = "default", mode = "RamRoleArn", access_key_id = "id",
+                      access_key_secret = SECRET, ram_role_arn = "acs:ram::1:role/r" } })
+      _, err = assert(build()):get()
+      assert.is_true(contains(err.message, "could not be reached: Response.Malformed"), err.message)
+      assert.is_false(contains(err.message, "Leaked-Secret-Part"), err.message)
+    end)
+
     it("gives up when the connection times out, asks without a token after a timeout", function()
       env.ALIBABA_CLOUD_ECS_METADATA_ENDPOINT = "127.0.0.1:9"
       env.ALIBABA_CLOUD_ECS_METADATA = "role"

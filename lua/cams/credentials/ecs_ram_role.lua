@@ -48,7 +48,7 @@ function Fetcher:request(method, path, headers)
   self.answered = self.answered or reached
   if status == nil then
     return nil, failure(self.what .. ": the metadata service at " .. self.url
-      .. " did not answer: " .. tostring(rheaders) .. ": " .. tostring(body), rheaders),
+      .. " did not answer: " .. self.ctx.exchange_failure(rheaders, body), rheaders),
       nil, reached
   end
   if status ~= 200 then

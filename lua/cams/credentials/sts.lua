@@ -79,7 +79,8 @@ local function exchange(ctx, ep, what, req, redact)
   local status, rheaders, body = ctx.transport("sts"):request(req)
   if status == nil then
     return refused(what .. ": STS at " .. ep.url .. " could not be reached: "
-      .. tostring(rheaders) .. ": " .. redact(body), { retryable = errors.is_retryable(rheaders) })
+      .. redact(ctx.exchange_failure(rheaders, body)),
+      { retryable = errors.is_retryable(rheaders) })
   end
   local t = type(body) == "string" and json.decode(body)
   if type(t) ~= "table" then
