@@ -29,8 +29,8 @@ local function failure(message, cause)
     { retryable = cause and errors.is_retryable(cause) or false })
 end
 
--- This source is not there: the metadata service has never answered (not on ECS), or the
--- instance has no RAM role. The chain moves on, as for a source that does not apply.
+-- This source is not there: the metadata service has never been reached (not on ECS), or
+-- the instance has no RAM role. The chain moves on, as for a source that does not apply.
 local function absent(err)
   return errors.new{ code = "MissingCredentials", message = err.message, retryable = false }
 end
@@ -45,7 +45,7 @@ function Fetcher:request(method, path, headers)
   local status, rheaders, body, sent = self.ctx.transport("metadata"):request(
     self.ctx.core.request{ method = method, url = self.url .. path, headers = headers })
   local reached = status ~= nil or sent == true
-  self.answered = self.answered or reached
+  self.reached = self.reached or reached
   if status == nil then
     return nil, failure(self.what .. ": the metadata service at " .. self.url
       .. " did not answer: " .. self.ctx.exchange_failure(rheaders, body), rheaders),
@@ -95,7 +95,7 @@ end
 function Fetcher:fetch()
   local headers, err = self:token_headers()
   if not headers then
-    return nil, self.answered and err or absent(err)
+    return nil, self.reached and err or absent(err)
   end
   local role = self.role
   if not role then

@@ -5,10 +5,11 @@
 -- time before they expire, then fetched again: AHEAD (15 minutes) for STS
 -- credentials, longer for a source that asks (the official SDKs refresh ECS role
 -- credentials once less than an hour is left); credentials that live no longer
--- than the lead time are refreshed halfway through. When a refresh fails while the current credentials are still
--- valid, those are kept and the refresh is tried again RETRY_AFTER seconds
--- later; only expired credentials make get() fail. Credentials without an
--- expiration are never cached (fetch runs on every get).
+-- than the lead time are refreshed halfway through. When a refresh fails while
+-- the current credentials are still valid, those are kept and the refresh is
+-- tried again RETRY_AFTER seconds later; only expired credentials make get()
+-- fail. Credentials without an expiration are never cached (fetch runs on
+-- every get).
 --
 -- One refresh at a time: inside nginx several coroutines may share a
 -- provider; one fetches while the others reuse the still-valid credentials
