@@ -16,6 +16,30 @@ local ARGS = { phone_number = "8615800000000", qrdl_code = "D9II3ABC",
                prefilled_message = "Hello", generate_qr_image = "PNG" }
 local contains = util.contains
 
+-- Secrets of the answers the mock cuts off, with the characters that encodings change.
+local CUT = { access_key_secret = "Cut+Secret=Of STS", security_token = "CAIS+Cut/Token=Of/STS" }
+
+-- Every form in which an answer may quote a secret: as it is, JSON-escaped ("\/"),
+-- percent-encoded (also with "+" for a space, as form encoders write it) and encoded twice.
+local function percent(s)
+  return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+local function forms(secret)
+  local plus = percent(secret):gsub("%%20", "+")
+  return { secret, (secret:gsub("/", "\\/")), percent(secret), plus, percent(percent(secret)),
+           percent(plus) }
+end
+
+-- The first form of one of `secrets` found in `text`, or nil.
+local function leaked(text, secrets)
+  for _, secret in ipairs(secrets) do
+    for _, form in ipairs(forms(secret)) do
+      if contains(text, form) then return form end
+    end
+  end
+  return nil
+end
+
 describe("credentials end to end", function()
   -- Clients without keys (they come from the sources tested), whose STS and metadata
   -- service are the mock's.
@@ -115,7 +139,9 @@ describe("credentials end to end", function()
       env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
       local res, err = client():update_qrdl(ARGS)
       assert.is_nil(res)
-      assert.equals("MissingCredentials", err.code)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_false(err.retryable)
+      assert.equals(400, err.status)
       assert.is_true(contains(err.message, "; OIDC role " .. ROLE_ARN
         .. ": STS refused: AuthenticationFail.OIDCToken.Invalid"), err.message)
       assert.is_false(contains(tostring(err), "forged-token-value"))
@@ -164,7 +190,8 @@ describe("credentials end to end", function()
                    ram_role_arn = ROLE_ARN }
       env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
       local _, err = client():update_qrdl(ARGS)
-      assert.equals("MissingCredentials", err.code)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_false(err.retryable)
       assert.is_true(contains(err.message, "STS refused: SignatureDoesNotMatch"), err.message)
     end)
   end)
@@ -202,13 +229,72 @@ describe("credentials end to end", function()
       }, metadata_requests())
     end)
 
+    it("falls back to plain requests when the token request is reset or never answered", function()
+      env.ALIBABA_CLOUD_ECS_METADATA = "EcsRamRoleMock"
+      m:fail_metadata(1, "token_reset")
+      assert.matches("^STS%.", update_ok(client()))
+      m:fail_metadata(1, "token_hang") -- unanswered until the client's metadata timeout
+      assert.matches("^STS%.", update_ok(client()))
+      assert.same({
+        "PUT /latest/api/token 444",
+        "GET /latest/meta-data/ram/security-credentials/EcsRamRoleMock 200",
+        "PUT /latest/api/token 444",
+        "GET /latest/meta-data/ram/security-credentials/EcsRamRoleMock 200",
+      }, metadata_requests())
+    end)
+
+    it("asks again without the token when requests carrying it get 401", function()
+      m:credentials{ metadata_token = "rejected" }
+      local c = client()
+      assert.matches("^STS%.", update_ok(c))
+      assert.same({
+        "PUT /latest/api/token 200",
+        "GET /latest/meta-data/ram/security-credentials/ 401 token",
+        "GET /latest/meta-data/ram/security-credentials/ 200",
+        "GET /latest/meta-data/ram/security-credentials/EcsRamRoleMock 200",
+      }, metadata_requests())
+    end)
+
     it("does not fall back when ALIBABA_CLOUD_IMDSV1_DISABLED=true", function()
       m:credentials{ metadata_token = "unsupported" }
       env.ALIBABA_CLOUD_IMDSV1_DISABLED = "true"
       local _, err = client():update_qrdl(ARGS)
-      assert.equals("MissingCredentials", err.code)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_false(err.retryable)
       assert.is_true(contains(err.message, "PUT /latest/api/token answered HTTP 404"), err.message)
       assert.equals(1, #requests("Metadata"))
+      m:reset()
+      m:fail_metadata(1, "token_reset")
+      _, err = client{ retries = 0 }:update_qrdl(ARGS)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.same({ "PUT /latest/api/token 444" }, metadata_requests())
+      m:reset()
+      m:credentials{ metadata_token = "rejected" }
+      env.ALIBABA_CLOUD_ECS_METADATA = "EcsRamRoleMock"
+      _, err = client():update_qrdl(ARGS)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.same({ "PUT /latest/api/token 200",
+        "GET /latest/meta-data/ram/security-credentials/EcsRamRoleMock 401 token" },
+        metadata_requests())
+    end)
+
+    it("is a source that does not apply on an instance without a RAM role", function()
+      m:credentials{ metadata_role = "" }
+      local _, err = client():update_qrdl(ARGS)
+      assert.equals("MissingCredentials", err.code)
+      assert.is_true(contains(err.message, "; ECS RAM role: GET "
+        .. "/latest/meta-data/ram/security-credentials/ answered HTTP 404"), err.message)
+    end)
+
+    it("refuses a listed role that is not a role name, without quoting it", function()
+      m:credentials{ metadata_role = "CAIS+Listed=Token" }
+      local res, err = client():update_qrdl(ARGS)
+      assert.is_nil(res)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_true(contains(err.message, "the metadata service listed no usable role name"),
+        err.message)
+      assert.is_false(contains(err.message, "Listed"), err.message)
+      assert.equals(2, #requests("Metadata")) -- the token and the list, nothing with that name
     end)
 
     it("uses the role named by a CLI EcsRamRole profile or an ecs_ram_role section", function()
@@ -239,6 +325,66 @@ describe("credentials end to end", function()
         assert.is_true(contains(err.message, label), label)
       end
       assert.equals(0, m:request_count())
+    end)
+  end)
+
+  describe("answers of the credentials services", function()
+    -- A client whose debug messages are collected in `messages`.
+    local function debug_client(messages, opts)
+      opts = opts or {}
+      opts.debug = function(msg) messages[#messages + 1] = msg end
+      return client(opts)
+    end
+
+    before_each(function() env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true" end)
+
+    it("names an STS answer cut off after its Credentials without quoting it", function()
+      config_json{ mode = "RamRoleArn", access_key_id = "testid", access_key_secret = "testsecret",
+                   ram_role_arn = ROLE_ARN }
+      m:fail_sts("cut", 1, CUT)
+      local messages = {}
+      local _, err = debug_client(messages, { retries = 0 }):update_qrdl(ARGS)
+      local all = tostring(err) .. "\n" .. table.concat(messages, "\n")
+      assert.is_nil(leaked(all, { CUT.access_key_secret, CUT.security_token }), all)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_true(contains(err.message, "STS answered HTTP 200 with a body that is not a "
+        .. "complete JSON object ("), err.message)
+      assert.equals(1, #requests("AssumeRole"))
+    end)
+
+    it("keeps the OIDC token out of STS answers that quote it, in any encoding", function()
+      local token = "eyJ+OIDC/token=with space"
+      m:credentials{ oidc_token = token }
+      oidc_env(token)
+      for _, fault in ipairs{ "echo", "echo_page" } do
+        m:fail_sts(fault)
+        local messages = {}
+        local _, err = debug_client(messages, { retries = 0 }):update_qrdl(ARGS)
+        local all = tostring(err) .. "\n" .. table.concat(messages, "\n")
+        assert.is_nil(leaked(all, { token }), all)
+        assert.equals("Credentials.Unavailable", err.code)
+        if fault == "echo" then
+          assert.is_true(contains(err.message, "STS refused: InvalidParameter: The request could "
+            .. "not be processed: "), err.message)
+        else
+          assert.is_true(contains(err.message, "STS answered HTTP 502 with a body that is not a "
+            .. "complete JSON object ("), err.message)
+        end
+      end
+      assert.matches("^STS%.", update_ok(client())) -- the token itself is accepted
+    end)
+
+    it("names a metadata answer cut off after the credentials without quoting it", function()
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = nil
+      env.ALIBABA_CLOUD_ECS_METADATA = "EcsRamRoleMock"
+      m:fail_metadata(1, "cut", CUT)
+      local messages = {}
+      local _, err = debug_client(messages, { retries = 0 }):update_qrdl(ARGS)
+      local all = tostring(err) .. "\n" .. table.concat(messages, "\n")
+      assert.is_nil(leaked(all, { CUT.access_key_secret, CUT.security_token }), all)
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_true(contains(err.message, "role EcsRamRoleMock: the metadata service answered "
+        .. "HTTP 200 with a body that is not a complete JSON object ("), err.message)
     end)
   end)
 
@@ -363,14 +509,52 @@ describe("credentials end to end", function()
       assert.matches("^STS%.", update_ok(c))
     end)
 
-    it("refreshes ECS role credentials too", function()
+    it("reports an STS failure alike on the first fetch and on a refresh", function()
+      oidc_env()
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
+      local c = client{ retries = 0 }
+      local function failure()
+        m:fail_sts("ServiceUnavailable")
+        local res, err = c:update_qrdl(ARGS)
+        assert.is_nil(res)
+        local sts = requests("AssumeRoleWithOIDC")
+        return { code = err.code, retryable = err.retryable, status = err.status,
+                 request_id = err.request_id, sts_request_id = sts[#sts].request_id }
+      end
+      local first = failure()
+      assert.same({ code = "Credentials.Unavailable", retryable = true, status = 503,
+                    request_id = first.sts_request_id, sts_request_id = first.sts_request_id },
+        first)
+      update_ok(c)
+      at(20 * 60) -- expired: only a refresh can help
+      local later = failure()
+      assert.same({ code = "Credentials.Unavailable", retryable = true, status = 503,
+                    request_id = later.sts_request_id, sts_request_id = later.sts_request_id },
+        later)
+    end)
+
+    it("refreshes ECS role credentials once less than an hour is left", function()
+      m:credentials{ duration = 3 * 3600 }
       local c = client()
       local first = update_ok(c)
-      at(6 * 60)
+      at(2 * 3600 - 1)
+      assert.equals(first, update_ok(c))
+      at(2 * 3600)
+      local second = update_ok(c)
+      assert.are_not.equals(first, second)
+      assert.same({ first, second }, assumed_ids())
+    end)
+
+    it("refreshes shorter-lived ECS role credentials halfway through", function()
+      local c = client()
+      local first = update_ok(c)
+      at(10 * 60 - 1) -- 20-minute credentials: fresh for 10 minutes
+      assert.equals(first, update_ok(c))
+      at(10 * 60)
       local second = update_ok(c)
       assert.are_not.equals(first, second)
       m:fail_metadata(1)
-      at(12 * 60)
+      at(20 * 60)
       assert.equals(second, update_ok(c))
       assert.equals(500, requests("Metadata")[#requests("Metadata")].status)
     end)

@@ -206,14 +206,25 @@ function Mock:fail(code, times, status)
 end
 
 -- The next `times` (default 1) STS calls (AssumeRole, AssumeRoleWithOIDC) answer with `code`
--- (default "InternalError"; any code or fault that m:fail takes). CAMS calls are not affected.
-function Mock:fail_sts(code, times)
-  return self:control("fail_sts", { code = code or "InternalError", times = times or 1 }).queued
+-- (default "InternalError"; any code or fault that m:fail takes), or with an answer that
+-- quotes what it should not: "cut" (HTTP 200, the JSON cut off after `credentials`,
+-- {access_key_secret =, security_token =}), "echo" (400 whose Message quotes the request and
+-- the OIDC token in several encodings) or "echo_page" (a proxy's 502 page quoting them).
+-- CAMS calls are not affected.
+function Mock:fail_sts(code, times, credentials)
+  credentials = credentials or {}
+  return self:control("fail_sts", { code = code or "InternalError", times = times or 1,
+    secret = credentials.access_key_secret, token = credentials.security_token }).queued
 end
 
--- The next `times` (default 1) GET requests to the metadata paths answer HTTP 500.
-function Mock:fail_metadata(times)
-  return self:control("fail_metadata", { times = times or 1 }).queued
+-- The next `times` (default 1) metadata requests fail the way `fault` says: "500" (default:
+-- GET requests answer HTTP 500), "cut" (a GET answers 200 with JSON cut off after
+-- `credentials`, {access_key_secret =, security_token =}), "token_reset" (a token request's
+-- connection closes without an answer) or "token_hang" (a token request gets no answer).
+function Mock:fail_metadata(times, fault, credentials)
+  credentials = credentials or {}
+  return self:control("fail_metadata", { times = times or 1, fault = fault,
+    secret = credentials.access_key_secret, token = credentials.security_token }).queued
 end
 
 -- Settings of the temporary credentials the mock issues (reset restores the defaults):
@@ -221,8 +232,9 @@ end
 --   clock           the time (epoch seconds) used when issuing and checking expiry, 0 for
 --                   the real time: a test with a fake clock gives the mock the same one
 --   metadata_role   the RAM role of the "instance" ("" for none)
---   metadata_token  "optional", "required" (GET without a valid token: 401) or
---                   "unsupported" (PUT /latest/api/token: 404)
+--   metadata_token  "optional", "required" (GET without a valid token: 401),
+--                   "unsupported" (PUT /latest/api/token: 404) or "rejected" (a token is
+--                   given, GET with a token: 401, GET without one answered)
 --   oidc_token      the token AssumeRoleWithOIDC accepts
 -- Returns the settings in force. Issued credentials: AccessKeyId "STS.<n><hex>" with a
 -- counter n, so that tests can tell a refresh from a reuse; requests signed with them are

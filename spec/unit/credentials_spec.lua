@@ -15,7 +15,8 @@ local TOKEN = "Token-Of-The-Profile-000"
 local contains = util.contains
 
 -- A transport that records requests (as tables) and fails them all (no network in these
--- specs).
+-- specs): refused before anything was sent, or the way `t.failure` says ({code, message,
+-- sent}).
 local function recorder()
   local t = { requests = {}, closed = 0 }
   function t.new()
@@ -23,7 +24,8 @@ local function recorder()
       request = function(_, req)
         t.requests[#t.requests + 1] = { method = req:method(), url = req:url(),
           headers = req:headers(), body = req:body() }
-        return nil, "Transport.Connect", "no network in this spec"
+        local f = t.failure or { "Transport.Connect", "no network in this spec", false }
+        return nil, f[1], f[2], f[3]
       end,
       close = function() t.closed = t.closed + 1 end,
     }
@@ -283,12 +285,70 @@ describe("cams.credentials", function()
     it("is sts.aliyuncs.com unless a region, a VPC or an override says otherwise", function()
       assert.equals("https://sts.aliyuncs.com", first_url())
       assert.equals("https://sts.cn-shanghai.aliyuncs.com", first_url{ sts_region = "cn-shanghai" })
+      assert.equals("https://sts.example.test", first_url{ sts_endpoint = "sts.example.test" })
+      assert.equals("https://sts.example.test:8443", first_url{ sts_region = "cn-shanghai",
+        sts_endpoint = "https://sts.example.test:8443" }) -- the profile's endpoint wins
       env.ALIBABA_CLOUD_STS_REGION = "eu-central-1"
       assert.equals("https://sts.eu-central-1.aliyuncs.com", first_url())
       env.ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED = "true"
       assert.equals("https://sts-vpc.eu-central-1.aliyuncs.com", first_url())
       env.ALIBABA_CLOUD_STS_ENDPOINT = "sts.example.test:8443"
       assert.equals("https://sts.example.test:8443", first_url())
+      assert.equals("https://sts.example.test:8443", first_url{ sts_endpoint = "other.test" })
+    end)
+
+    it("is the sts_endpoint or sts_region of a credentials-file section", function()
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
+      local section = "[default]\ntype = ram_role_arn\naccess_key_id = id\naccess_key_secret = "
+        .. SECRET .. "\nrole_arn = acs:ram::1:role/r\n"
+      local function url(extra)
+        home:write(".alibabacloud/credentials", section .. extra)
+        net.requests = {}
+        assert(build()):get()
+        return net.requests[1].url:match("^(https://[^/]+)/")
+      end
+      assert.equals("https://sts.cn-shanghai.aliyuncs.com", url("sts_region = cn-shanghai\n"))
+      assert.equals("https://sts.example.test", url("sts_region = cn-shanghai\n"
+        .. "sts_endpoint = sts.example.test\n"))
+    end)
+
+    it("refuses a profile's sts_endpoint that is not a host", function()
+      config_json({ { name = "default", mode = "RamRoleArn", access_key_id = "id",
+                      access_key_secret = SECRET, ram_role_arn = "acs:ram::1:role/r",
+                      sts_endpoint = "http://sts.example.test" } })
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
+      local p, err = build()
+      assert.is_nil(p)
+      assert.equals("MissingCredentials", err.code)
+      assert.is_true(contains(err.message, "sts_endpoint http:// is refused"), err.message)
+    end)
+
+    it("names the session ALIBABA_CLOUD_ROLE_SESSION_NAME unless the profile names it", function()
+      local function session(extra)
+        first_url(extra)
+        return net.requests[1].body:match("RoleSessionName=([^&]*)")
+      end
+      assert.matches("^lua%-cams%-%d+$", session())
+      env.ALIBABA_CLOUD_ROLE_SESSION_NAME = "env-session"
+      assert.equals("env-session", session())
+      assert.equals("cli-session", session{ ram_session_name = "cli-session" })
+      home:write(".alibabacloud/credentials", "[default]\ntype = ram_role_arn\n"
+        .. "access_key_id = id\naccess_key_secret = " .. SECRET .. "\nrole_arn = acs:ram::1:role/r\n")
+      os.remove(home.path .. "/.aliyun/config.json")
+      net.requests = {}
+      assert(build()):get()
+      assert.equals("env-session", net.requests[1].body:match("RoleSessionName=([^&]*)"))
+    end)
+
+    it("reports a failed AssumeRole as Credentials.Unavailable, not as a skipped source", function()
+      first_url()
+      local _, err = assert(build()):get()
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_true(err.retryable) -- a connection failure
+      assert.is_true(contains(err.message, "STS at https://sts.aliyuncs.com could not be reached: "
+        .. "Transport.Connect"), err.message)
+      assert.equals(6, #err.tried)
+      assert.is_true(contains(err.message, "ECS RAM role: turned off"), err.message)
     end)
 
     it("signs AssumeRole with V2 and the profile's AccessKey", function()
@@ -408,6 +468,41 @@ describe("cams.credentials", function()
       assert.matches("ECS RAM role: the metadata service at http://127.0.0.1:9 did not answer",
         err.message, 1, true)
     end)
+
+    it("does not quote a broken answer the transport reports", function()
+      env.ALIBABA_CLOUD_ECS_METADATA_ENDPOINT = "127.0.0.1:9"
+      env.ALIBABA_CLOUD_ECS_METADATA = "role"
+      net.failure = { "Response.Malformed", "broken HTTP response from 127.0.0.1:9: chunk size "
+        .. "'Leaked-Secret-Part'", true }
+      local _, err = assert(build()):get()
+      assert.is_true(contains(err.message, "did not answer: Response.Malformed"), err.message)
+      assert.is_false(contains(err.message, "Leaked-Secret-Part"), err.message)
+      env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true"
+      config_json({ { name = "default", mode = "RamRoleArn", access_key_id = "id",
+                      access_key_secret = SECRET, ram_role_arn = "acs:ram::1:role/r" } })
+      _, err = assert(build()):get()
+      assert.is_true(contains(err.message, "could not be reached: Response.Malformed"), err.message)
+      assert.is_false(contains(err.message, "Leaked-Secret-Part"), err.message)
+    end)
+
+    it("gives up when the connection times out, asks without a token after a timeout", function()
+      env.ALIBABA_CLOUD_ECS_METADATA_ENDPOINT = "127.0.0.1:9"
+      env.ALIBABA_CLOUD_ECS_METADATA = "role"
+      net.failure = { "Transport.Timeout", "Connection timed out after 1000 milliseconds", false }
+      local _, err = assert(build()):get()
+      assert.equals("MissingCredentials", err.code)
+      assert.equals(1, #net.requests) -- off ECS: one connection attempt
+      net.requests = {}
+      net.failure = { "Transport.Timeout", "Operation timed out after 2000 milliseconds", true }
+      _, err = assert(build()):get()
+      assert.equals(2, #net.requests)
+      assert.equals("PUT", net.requests[1].method)
+      assert.equals("http://127.0.0.1:9/latest/meta-data/ram/security-credentials/role",
+        net.requests[2].url)
+      assert.is_nil(net.requests[2].headers["x-aliyun-ecs-metadata-token"])
+      assert.equals("Credentials.Unavailable", err.code)
+      assert.is_true(err.retryable)
+    end)
   end)
 
   describe("credentials_provider", function()
@@ -437,6 +532,32 @@ describe("cams.credentials", function()
       assert.equals("id1", assert(p:get()).access_key_id)
       now = now + 100
       assert.equals("id2", assert(p:get()).access_key_id)
+    end)
+
+    it("keeps the secrets it gave out of the messages of its later failures", function()
+      local now = 1000000
+      credentials.now = function() return now end
+      local secret, token = "Vault/Secret+Of=It", "Vault+Token/Of=It"
+      local failure
+      local p = assert(build{ credentials_provider = function()
+        if failure then return failure() end
+        return { access_key_id = "id", access_key_secret = secret, security_token = token,
+                 expiration = now + 600 }
+      end })
+      assert(p:get())
+      now = now + 600 -- expired: the provider is asked again
+      for _, f in ipairs{
+        function() return nil, "vault refused " .. token .. " / " .. secret end,
+        function() error("vault answered " .. core.percent_encode(secret, "strict")) end,
+      } do
+        failure = f
+        local _, err = p:get()
+        assert.equals("Credentials.Unavailable", err.code)
+        assert.matches("vault", err.message)
+        for _, form in ipairs{ secret, token, core.percent_encode(secret, "strict") } do
+          assert.is_false(contains(tostring(err), form), tostring(err))
+        end
+      end
     end)
 
     it("reports what it returns wrong, and what it raises", function()
@@ -497,7 +618,7 @@ describe("cams.credentials.refreshing", function()
              expiration = now + lifetime }
   end
 
-  local function cache(lifetime)
+  local function cache(lifetime, ahead)
     return refreshing.new(function()
       fetches = fetches + 1
       local r = results[fetches]
@@ -505,7 +626,7 @@ describe("cams.credentials.refreshing", function()
         return nil, "STS is down"
       end
       return creds(fetches, r or lifetime)
-    end, ctx, "test source")
+    end, ctx, "test source", ahead)
   end
 
   before_each(function()
@@ -544,6 +665,21 @@ describe("cams.credentials.refreshing", function()
     assert.equals("id1", assert(c:get()).access_key_id)
     now = now + 1
     assert.equals("id2", assert(c:get()).access_key_id)
+  end)
+
+  it("takes the lead time of its source: an hour for ECS role credentials", function()
+    local c = cache(6 * 3600, 3600)
+    assert(c:get())
+    now = now + 5 * 3600 - 1
+    assert.equals("id1", assert(c:get()).access_key_id)
+    now = now + 1
+    assert.equals("id2", assert(c:get()).access_key_id)
+    c = cache(3600, 3600) -- no longer than the lead time: halfway
+    assert.equals("id3", assert(c:get()).access_key_id)
+    now = now + 1799
+    assert.equals("id3", assert(c:get()).access_key_id)
+    now = now + 1
+    assert.equals("id4", assert(c:get()).access_key_id)
   end)
 
   it("keeps valid credentials when a refresh fails, and fails once they expire", function()

@@ -34,26 +34,45 @@ function M.describe(label, reason)
   return label .. ": " .. reason
 end
 
---- A MissingCredentials error listing every source and why it gave nothing.
-function M.missing(tried)
+local function tried_list(tried)
   local parts = {}
   for i, t in ipairs(tried) do
     parts[i] = M.describe(t.label, t.reason)
   end
+  return table.concat(parts, "; ")
+end
+
+--- A MissingCredentials error listing every source and why it gave nothing.
+function M.missing(tried)
   return errors.new{
     code = "MissingCredentials",
-    message = "no credentials found; tried " .. table.concat(parts, "; "),
+    message = "no credentials found; tried " .. tried_list(tried),
     tried = tried,
   }
 end
 
+-- A Credentials.Unavailable error for sources that applied and failed (`failures`, their
+-- errors): what a failure of the same source gives once it is in use, with the list of
+-- sources tried. Retryable when one of the failures is.
+local function unavailable(tried, failures)
+  local first, retryable = failures[1], false
+  for _, err in ipairs(failures) do
+    retryable = retryable or err.retryable == true
+  end
+  return errors.credentials_unavailable("no credentials could be had; tried "
+    .. tried_list(tried), { tried = tried, status = first.status,
+    request_id = first.request_id, retryable = retryable })
+end
+
 --- Credentials { access_key_id, access_key_secret, security_token }, or nil, err.
+-- A source that is not there (MissingCredentials) is skipped; when every source was,
+-- the error is MissingCredentials, otherwise Credentials.Unavailable.
 function Chain:get()
   local chosen = self.chosen
   if chosen then
     return chosen:get()
   end
-  local tried = {}
+  local tried, failures = {}, {}
   for _, e in ipairs(self.entries) do
     local reason = e.reason
     if e.provider then
@@ -63,10 +82,19 @@ function Chain:get()
         self.ctx.log("using " .. (e.provider.name or e.label))
         return c
       end
-      reason = errors.is_error(err) and err.message or tostring(err)
+      if not errors.is_error(err) then
+        err = errors.credentials_unavailable(tostring(err))
+      end
+      if err.code ~= "MissingCredentials" then
+        failures[#failures + 1] = err
+      end
+      reason = err.message
       self.ctx.log(M.describe(e.label, reason))
     end
     tried[#tried + 1] = { source = e.source, label = e.label, reason = reason }
+  end
+  if #failures > 0 then
+    return nil, unavailable(tried, failures)
   end
   return nil, M.missing(tried)
 end

@@ -87,7 +87,8 @@ function M.detect(ctx)
       base = base, role_arn = str(p.ram_role_arn), session_name = str(p.ram_session_name),
       duration = tonumber(p.expired_seconds) ~= 0 and tonumber(p.expired_seconds) or nil,
       policy = str(p.policy),
-      external_id = str(p.external_id), sts_region = str(p.sts_region),
+      external_id = str(p.external_id), sts_endpoint = str(p.sts_endpoint),
+      sts_region = str(p.sts_region),
     }, where)
     if not provider then
       return nil, where .. ": " .. msg

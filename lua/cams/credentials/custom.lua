@@ -5,6 +5,7 @@
 -- every request.
 
 local errors = require "cams.errors"
+local scrub = require "cams.scrub"
 local refreshing = require "cams.credentials.refreshing"
 
 local M = {}
@@ -16,16 +17,18 @@ local function invalid(message)
 end
 
 function M.new(ctx, fn)
+  -- What the function says when it fails may quote the secrets it gave before.
+  local redact = ctx.redactor{}
   local function fetch()
     local ok, c, err = pcall(fn)
     if not ok then
-      return invalid("raised an error: " .. tostring(c))
+      return invalid("raised an error: " .. redact(c))
     end
     if c == nil then
       if errors.is_error(err) then
-        return nil, err
+        return nil, scrub.error(err, redact)
       end
-      return invalid(err ~= nil and tostring(err) or "returned no credentials")
+      return invalid(err ~= nil and redact(err) or "returned no credentials")
     end
     if type(c) ~= "table" then
       return invalid("must return a table, got " .. type(c))
@@ -40,6 +43,7 @@ function M.new(ctx, fn)
     if exp ~= nil and (type(exp) ~= "number" or exp ~= exp) then
       return invalid("expiration must be a number (seconds since the epoch) or nil")
     end
+    redact = ctx.redactor{ c.access_key_secret, c.security_token }
     return { access_key_id = c.access_key_id, access_key_secret = c.access_key_secret,
              security_token = c.security_token, expiration = exp }
   end

@@ -1,9 +1,10 @@
 --- The RAM role of an ECS instance, from the instance metadata service.
 --
 -- Each refresh first asks for a session token (PUT /latest/api/token) and
--- sends it back with the metadata requests; when the service refuses to give
--- one the requests go without it, unless ALIBABA_CLOUD_IMDSV1_DISABLED=true.
--- When nothing answers at all, the lookup stops there. The role
+-- sends it back with the metadata requests. When the service gives none (an
+-- error status, a reset, no answer in time) or refuses it (401), the requests
+-- go without it, as in the official SDKs, unless ALIBABA_CLOUD_IMDSV1_DISABLED=true.
+-- When the service cannot be reached at all, the lookup stops there. The role
 -- name comes from ALIBABA_CLOUD_ECS_METADATA, a profile, or the service itself.
 
 local errors = require "cams.errors"
@@ -16,7 +17,9 @@ M.DISABLED = "ALIBABA_CLOUD_ECS_METADATA_DISABLED"
 M.ROLE = "ALIBABA_CLOUD_ECS_METADATA"
 M.IMDSV1_DISABLED = "ALIBABA_CLOUD_IMDSV1_DISABLED"
 M.TOKEN_TTL = 21600
+M.REFRESH_AHEAD = 60 * 60 -- refreshed once less than an hour is left, as the official SDKs do
 M.CREDENTIALS_PATH = "/latest/meta-data/ram/security-credentials/"
+M.TOKEN_HEADER = "x-aliyun-ecs-metadata-token"
 
 local json = cjson.new()
 
@@ -26,37 +29,60 @@ local function failure(message, cause)
     { retryable = cause and errors.is_retryable(cause) or false })
 end
 
+-- This source is not there: the metadata service has never been reached (not on ECS), or
+-- the instance has no RAM role. The chain moves on, as for a source that does not apply.
+local function absent(err)
+  return errors.new{ code = "MissingCredentials", message = err.message, retryable = false }
+end
+
 local Fetcher = {}
 Fetcher.__index = Fetcher
 
--- One metadata request; returns the body of a 200 answer, or nil, err and
--- whether nothing answered at all.
+-- One metadata request; returns the body of a 200 answer, or nil, err, the HTTP status
+-- (nil when nothing answered) and whether the request reached the service (a connection
+-- was made).
 function Fetcher:request(method, path, headers)
-  local status, rheaders, body = self.ctx.transport("metadata"):request(self.ctx.core.request{
-    method = method, url = self.url .. path, headers = headers,
-  })
+  local status, rheaders, body, sent = self.ctx.transport("metadata"):request(
+    self.ctx.core.request{ method = method, url = self.url .. path, headers = headers })
+  local reached = status ~= nil or sent == true
+  self.reached = self.reached or reached
   if status == nil then
     return nil, failure(self.what .. ": the metadata service at " .. self.url
-      .. " did not answer: " .. tostring(rheaders) .. ": " .. tostring(body), rheaders), true
+      .. " did not answer: " .. self.ctx.exchange_failure(rheaders, body), rheaders),
+      nil, reached
   end
   if status ~= 200 then
     return nil, failure(self.what .. ": " .. method .. " " .. path .. " answered HTTP "
-      .. tostring(status), "HTTP." .. tostring(status))
+      .. tostring(status), "HTTP." .. tostring(status)), status, true
   end
   return body or ""
 end
 
+-- A GET with `headers`; when the service refuses the session token in them (401), asked
+-- again without it, and the rest of this refresh goes without it too.
+function Fetcher:get(path, headers)
+  local body, err, status = self:request("GET", path, headers)
+  if status == 401 and headers[M.TOKEN_HEADER] and not self.token_required then
+    self.ctx.log(self.what .. ": the metadata service refused the session token (HTTP 401); "
+      .. "asking without one")
+    headers[M.TOKEN_HEADER] = nil
+    body, err, status = self:request("GET", path, headers)
+  end
+  return body, err, status
+end
+
 function Fetcher:token_headers()
-  local token, err, silent = self:request("PUT", "/latest/api/token",
+  local token, err, _, reached = self:request("PUT", "/latest/api/token",
     { ["x-aliyun-ecs-metadata-token-ttl-seconds"] = tostring(M.TOKEN_TTL) })
-  if silent then -- not on ECS (or the service is down): no point asking again without a token
+  if not token and not reached then
+    -- not on ECS (or the service is down): no point asking again without a token
     return nil, err
   end
   if token then
     token = token:gsub("^%s+", ""):gsub("%s+$", "")
   end
   if token and token ~= "" and not token:find("[%c]") then
-    return { ["x-aliyun-ecs-metadata-token"] = token }
+    return { [M.TOKEN_HEADER] = token }
   end
   if self.token_required then
     return nil, err or failure(self.what .. ": the metadata service gave no usable token")
@@ -69,28 +95,36 @@ end
 function Fetcher:fetch()
   local headers, err = self:token_headers()
   if not headers then
-    return nil, err
+    return nil, self.reached and err or absent(err)
   end
   local role = self.role
   if not role then
-    local list
-    list, err = self:request("GET", M.CREDENTIALS_PATH, headers)
+    local list, status
+    list, err, status = self:get(M.CREDENTIALS_PATH, headers)
     if not list then
-      return nil, err
+      return nil, status == 404 and absent(err) or err
     end
     role = list:match("^%s*([^%s]+)")
-    if not role or role:find("[/?#%%]") then
-      return nil, failure(self.what .. ": the instance has no RAM role attached")
+    if not role then
+      return nil, absent(failure(self.what .. ": the instance has no RAM role attached"))
+    end
+    -- only a RAM role name goes on into a request path; anything else is not shown either
+    if #role > 64 or not role:match("^[%w%._%-]+$") then
+      return nil, failure(self.what .. ": the metadata service listed no usable role name")
     end
     self.role = role
   end
   local body
-  body, err = self:request("GET", M.CREDENTIALS_PATH .. role, headers)
+  body, err = self:get(M.CREDENTIALS_PATH .. role, headers)
   if not body then
     return nil, err
   end
+  -- the answer is never quoted: it carries the credentials
   local t = json.decode(body)
-  if type(t) ~= "table" or t.Code ~= "Success" then
+  if type(t) ~= "table" then
+    return nil, failure(string.format("%s: role %s: the metadata service answered HTTP 200 "
+      .. "with a body that is not a complete JSON object (%d bytes)", self.what, role, #body))
+  elseif t.Code ~= "Success" then
     return nil, failure(self.what .. ": role " .. role .. ": the metadata service gave no credentials")
   end
   local expiration = refreshing.parse_time(t.Expiration)
@@ -114,7 +148,7 @@ function M.new(ctx, role, name)
     token_required = ctx.flag(M.IMDSV1_DISABLED),
     what = name or "ECS RAM role",
   }, Fetcher)
-  local provider = refreshing.new(function() return f:fetch() end, ctx, f.what)
+  local provider = refreshing.new(function() return f:fetch() end, ctx, f.what, M.REFRESH_AHEAD)
   provider.network = true
   return provider
 end

@@ -10,7 +10,6 @@ local M = {}
 M.ROLE_ARN = "ALIBABA_CLOUD_ROLE_ARN"
 M.PROVIDER_ARN = "ALIBABA_CLOUD_OIDC_PROVIDER_ARN"
 M.TOKEN_FILE = "ALIBABA_CLOUD_OIDC_TOKEN_FILE"
-M.SESSION_NAME = "ALIBABA_CLOUD_ROLE_SESSION_NAME"
 
 local VARS = { M.ROLE_ARN, M.PROVIDER_ARN, M.TOKEN_FILE }
 
@@ -40,7 +39,7 @@ function M.detect(ctx)
   local what = "OIDC role " .. values[M.ROLE_ARN]
   local params = {
     role_arn = values[M.ROLE_ARN], provider_arn = values[M.PROVIDER_ARN],
-    session_name = ctx.env(M.SESSION_NAME) or ("lua-cams-" .. math.floor(ctx.now())),
+    session_name = sts.session_name(ctx),
     duration = sts.DEFAULT_DURATION,
   }
   local provider = refreshing.new(function()

@@ -75,7 +75,8 @@ function M.detect(ctx)
     provider, msg = ram_role_arn.new(ctx, {
       base = base, role_arn = str(s.role_arn), session_name = str(s.role_session_name),
       policy = str(s.policy), duration = str(s.duration_seconds),
-      external_id = str(s.external_id), sts_region = str(s.sts_region),
+      external_id = str(s.external_id), sts_endpoint = str(s.sts_endpoint),
+      sts_region = str(s.sts_region),
     }, where)
     if not provider then
       return nil, where .. ": " .. msg

@@ -6,13 +6,13 @@ local sts = require "cams.credentials.sts"
 local M = {}
 
 --- `p`: base (a provider of the AccessKey), role_arn, session_name,
--- duration, policy, external_id, sts_region; `name` names the source.
+-- duration, policy, external_id, sts_endpoint, sts_region; `name` names the source.
 -- Returns a provider, or nil and why it cannot work.
 function M.new(ctx, p, name)
   if not p.role_arn or p.role_arn == "" then
     return nil, "no role ARN"
   end
-  local ep, msg = sts.endpoint(ctx, p.sts_region)
+  local ep, msg = sts.endpoint(ctx, p.sts_endpoint, p.sts_region)
   if not ep then
     return nil, msg
   end
@@ -23,7 +23,7 @@ function M.new(ctx, p, name)
   end
   local params = {
     role_arn = p.role_arn, duration = duration, policy = p.policy, external_id = p.external_id,
-    session_name = p.session_name or ("lua-cams-" .. math.floor(ctx.now())),
+    session_name = sts.session_name(ctx, p.session_name),
   }
   local what = name .. " (role " .. p.role_arn .. ")"
   local provider = refreshing.new(function()

@@ -1,13 +1,15 @@
 --- Temporary credentials kept fresh.
 --
 -- `fetch()` obtains credentials { access_key_id, access_key_secret,
--- security_token, expiration = epoch seconds }. They are reused until
--- AHEAD seconds before they expire (as the official SDKs do; credentials
--- that live shorter than that are refreshed halfway through), then fetched
--- again. When a refresh fails while the current credentials are still
--- valid, those are kept and the refresh is tried again RETRY_AFTER seconds
--- later; only expired credentials make get() fail. Credentials without an
--- expiration are never cached (fetch runs on every get).
+-- security_token, expiration = epoch seconds }. They are reused until a lead
+-- time before they expire, then fetched again: AHEAD (15 minutes) for STS
+-- credentials, longer for a source that asks (the official SDKs refresh ECS role
+-- credentials once less than an hour is left); credentials that live no longer
+-- than the lead time are refreshed halfway through. When a refresh fails while
+-- the current credentials are still valid, those are kept and the refresh is
+-- tried again RETRY_AFTER seconds later; only expired credentials make get()
+-- fail. Credentials without an expiration are never cached (fetch runs on
+-- every get).
 --
 -- One refresh at a time: inside nginx several coroutines may share a
 -- provider; one fetches while the others reuse the still-valid credentials
@@ -55,8 +57,8 @@ local function valid(c, now)
   return c ~= nil and c.expiration ~= nil and now < c.expiration
 end
 
-local function stale_time(expiration, now)
-  local t = expiration - M.AHEAD
+local function stale_time(expiration, now, ahead)
+  local t = expiration - ahead
   if t <= now then
     t = now + math.floor((expiration - now) / 2)
   end
@@ -67,9 +69,11 @@ local Refreshing = {}
 Refreshing.__index = Refreshing
 
 --- `ctx`: now() -> seconds, sleep(seconds) -> true (false when it cannot
--- sleep), log(message). `name` names the source in messages.
-function M.new(fetch, ctx, name)
-  return setmetatable({ fetch = fetch, ctx = ctx, name = name }, Refreshing)
+-- sleep), log(message). `name` names the source in messages; `ahead` is the
+-- lead time in seconds (default AHEAD).
+function M.new(fetch, ctx, name, ahead)
+  return setmetatable({ fetch = fetch, ctx = ctx, name = name, ahead = ahead or M.AHEAD },
+    Refreshing)
 end
 
 local function failure(name, message)
@@ -93,7 +97,7 @@ function Refreshing:refresh()
   end
   if c then
     self.current, self.last_error, self.retry_at = c, nil, nil
-    self.stale_at = c.expiration and stale_time(c.expiration, now)
+    self.stale_at = c.expiration and stale_time(c.expiration, now, self.ahead)
     if c.expiration then
       self.ctx.log(self.name .. ": new credentials, valid until " .. M.format_time(c.expiration))
     end

@@ -16,16 +16,25 @@ M.DEFAULT_DURATION = 3600
 M.MIN_DURATION = 900
 M.ENV_REGION = "ALIBABA_CLOUD_STS_REGION"
 M.ENV_VPC = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"
+M.ENV_SESSION_NAME = "ALIBABA_CLOUD_ROLE_SESSION_NAME"
 
 local json = cjson.new()
 
 --- The STS endpoint: the sts_endpoint option or ALIBABA_CLOUD_STS_ENDPOINT
--- (already parsed into ctx.sts_endpoint), else sts[-vpc].<region>.aliyuncs.com
--- for `region` or ALIBABA_CLOUD_STS_REGION, else sts.aliyuncs.com.
+-- (already parsed into ctx.sts_endpoint), else a profile's sts_endpoint `host`,
+-- else sts[-vpc].<region>.aliyuncs.com for a profile's sts_region `region` or
+-- ALIBABA_CLOUD_STS_REGION, else sts.aliyuncs.com.
 -- Returns the parsed endpoint or nil and a message.
-function M.endpoint(ctx, region)
+function M.endpoint(ctx, host, region)
   if ctx.sts_endpoint then
     return ctx.sts_endpoint
+  end
+  if host then
+    local parsed, msg = endpoint.parse(host, false)
+    if not parsed then
+      return nil, "sts_endpoint " .. msg
+    end
+    return parsed
   end
   region = region or ctx.env(M.ENV_REGION)
   if not region then
@@ -37,6 +46,12 @@ function M.endpoint(ctx, region)
     return nil, "STS region '" .. tostring(region) .. "' is not a region id"
   end
   return parsed
+end
+
+--- The RoleSessionName: `given` (a profile's), else ALIBABA_CLOUD_ROLE_SESSION_NAME, else
+-- one made of the time.
+function M.session_name(ctx, given)
+  return given or ctx.env(M.ENV_SESSION_NAME) or ("lua-cams-" .. math.floor(ctx.now()))
 end
 
 --- Checks a DurationSeconds value; returns it as an integer or nil and a message.
@@ -57,20 +72,24 @@ local function refused(message, fields)
 end
 
 -- One exchange with STS of the request object `req`; returns credentials or nil, err.
--- `secrets` are scrubbed from anything that echoes the request.
-local function exchange(ctx, ep, what, req, secrets)
+-- Nothing STS answers is quoted as it came: its body may carry the credentials it issued,
+-- and its messages may quote the request; `redact` removes the request's secrets from the
+-- messages kept (STS's Message, the transport's).
+local function exchange(ctx, ep, what, req, redact)
   local status, rheaders, body = ctx.transport("sts"):request(req)
   if status == nil then
     return refused(what .. ": STS at " .. ep.url .. " could not be reached: "
-      .. tostring(rheaders) .. ": " .. errors.scrub(body, secrets),
+      .. redact(ctx.exchange_failure(rheaders, body)),
       { retryable = errors.is_retryable(rheaders) })
   end
   local t = type(body) == "string" and json.decode(body)
   if type(t) ~= "table" then
-    t = {}
+    return refused(string.format("%s: STS answered HTTP %d with a body that is not a complete "
+      .. "JSON object (%d bytes)", what, status, type(body) == "string" and #body or 0),
+      { status = status, retryable = errors.is_retryable(nil, status) })
   end
+  local request_id = type(t.RequestId) == "string" and redact(t.RequestId) or nil
   local c = t.Credentials
-  local request_id = type(t.RequestId) == "string" and t.RequestId or nil
   if status == 200 and type(c) == "table" then
     local expiration = refreshing.parse_time(c.Expiration)
     local id, secret, token = c.AccessKeyId, c.AccessKeySecret, c.SecurityToken
@@ -79,13 +98,15 @@ local function exchange(ctx, ep, what, req, secrets)
       return { access_key_id = id, access_key_secret = secret, security_token = token,
                expiration = expiration }
     end
-    return refused(what .. ": STS answered without complete Credentials",
-      { status = status, request_id = request_id })
   end
-  local code = type(t.Code) == "string" and t.Code or ("HTTP." .. tostring(status))
-  local message = type(t.Message) == "string" and t.Message
-    or ("unexpected answer: " .. errors.snippet(errors.scrub(body, secrets), 120))
-  return refused(what .. ": STS refused: " .. code .. ": " .. errors.scrub(message, secrets),
+  if type(t.Code) ~= "string" then
+    return refused(string.format("%s: STS answered HTTP %d without %s", what, status,
+      status == 200 and "complete Credentials" or "an error code"),
+      { status = status, request_id = request_id, retryable = errors.is_retryable(nil, status) })
+  end
+  local code = redact(t.Code)
+  local message = type(t.Message) == "string" and (": " .. redact(t.Message)) or ""
+  return refused(what .. ": STS refused: " .. code .. message,
     { status = status, request_id = request_id, retryable = errors.is_retryable(code, status) })
 end
 
@@ -103,12 +124,11 @@ function M.assume_role(ctx, ep, base, p, what)
     access_key_secret = base.access_key_secret, security_token = base.security_token,
     user_agent = ctx.user_agent,
   })
-  local secrets = { base.access_key_secret, base.security_token }
+  local redact = ctx.redactor{ base.access_key_secret, base.security_token }
   if not ok then
-    return refused(what .. ": the AssumeRole request could not be signed: "
-      .. errors.scrub(req, secrets))
+    return refused(what .. ": the AssumeRole request could not be signed: " .. redact(req))
   end
-  return exchange(ctx, ep, what, req, secrets)
+  return exchange(ctx, ep, what, req, redact)
 end
 
 --- AssumeRoleWithOIDC, anonymous. `p`: role_arn, provider_arn, token,
@@ -134,7 +154,7 @@ function M.assume_role_with_oidc(ctx, ep, p, what)
       { "OIDCToken", p.token }, { "RoleSessionName", p.session_name },
       { "DurationSeconds", tostring(p.duration) }, { "Policy", p.policy } },
   }
-  return exchange(ctx, ep, what, req, { p.token })
+  return exchange(ctx, ep, what, req, ctx.redactor{ p.token })
 end
 
 return M

@@ -28,7 +28,8 @@ M.SETTINGS = {
   duration = 0,                 -- lifetime of issued credentials; 0: as requested (STS) / 6 h
   clock = 0,                    -- epoch seconds for issuing and expiry checks; 0: real time
   metadata_role = "EcsRamRoleMock",  -- role the metadata service reports ("" for none)
-  metadata_token = "optional",  -- "optional", "required" or "unsupported" (PUT answers 404)
+  metadata_token = "optional",  -- "optional", "required", "unsupported" (PUT answers 404) or
+                                -- "rejected" (GETs carrying a token answer 401)
   oidc_token = "mock-oidc-token",    -- the OIDC token AssumeRoleWithOIDC accepts
 }
 
@@ -480,6 +481,55 @@ local function sts_checks(p)
   return duration
 end
 
+-- Faults of STS answers that quote what they should not (m:fail_sts):
+--   cut        200 with the credentials set by the test, the JSON cut off after them
+--   echo       400 whose Message quotes the request: its form body, the OIDC token as it
+--              is and form-encoded ("+" for a space), and a string to sign (encoded again)
+--   echo_page  502 HTML page of a proxy quoting the OIDC token (form-encoded first) and the
+--              form body
+-- Every answer escapes "/" as "\/", as many JSON encoders do.
+M.STS_FAULTS = { cut = true, echo = true, echo_page = true }
+
+local function json_escaping_slashes(v)
+  return (to_json(v):gsub("/", "\\/"))
+end
+
+local function form_plus(s)
+  return (verify.encode(s):gsub("%%20", "+"))
+end
+
+local function send_sts_fault(ctx, fault)
+  if not M.STS_FAULTS[fault] then return send_fault(ctx, fault) end
+  local token = type(ctx.params) == "table" and ctx.params.OIDCToken or ""
+  if fault == "cut" then
+    local c = cjson.decode(dict("cams_state"):get("sts_cut") or "{}") or {}
+    local body = json_escaping_slashes(obj({
+      { "RequestId", ctx.request_id },
+      { "Credentials", obj({
+        { "SecurityToken", c.token or "" }, { "AccessKeyId", "STS.Cut" },
+        { "AccessKeySecret", c.secret or "" },
+        { "Expiration", verify.format_date(math.floor(mock_now()) + 3600) },
+      }) },
+      { "AssumedRoleUser", obj({ { "Arn", "acs:ram::123456789012:role/cut" } }) },
+    }))
+    return send(ctx, 200, body:sub(1, body:find('"AssumedRoleUser"', 1, true) + 6), fault)
+  elseif fault == "echo" then
+    local message = "The request could not be processed: " .. ctx.body .. " (OIDCToken " .. token
+      .. ", as a form: " .. form_plus(token) .. "); string to sign: POST&%2F&"
+      .. verify.encode(ctx.body)
+    return send(ctx, 400, json_escaping_slashes(obj({
+      { "RequestId", ctx.request_id }, { "HostId", ctx.host }, { "Code", "InvalidParameter" },
+      { "Message", message },
+    })), "InvalidParameter")
+  end
+  record(ctx, 502, fault)
+  ngx.status = 502
+  ngx.header["Content-Type"] = "text/html"
+  ngx.print("<html><body><h1>502 Bad Gateway</h1><pre>" .. (ctx.body:match("OIDCToken=[^&]*") or "")
+    .. "\n" .. token .. "\n" .. ctx.body .. "</pre></body></html>")
+  return ngx.exit(502)
+end
+
 M.actions = {
   CreatePhoneMessageQrdl = {
     params = {
@@ -624,6 +674,34 @@ end
 
 M.METADATA_CREDENTIALS = "/latest/meta-data/ram/security-credentials/"
 
+-- Faults of the metadata service (m:fail_metadata): GET answers "500" or "cut" (200 with the
+-- credentials set by the test, the JSON cut off after them, "/" escaped as "\/"); token
+-- requests "token_reset" (the connection closes without an answer) or "token_hang" (no
+-- answer for a minute).
+M.METADATA_FAULTS = { ["500"] = "metadata_faults", cut = "metadata_faults",
+                      token_reset = "metadata_token_faults", token_hang = "metadata_token_faults" }
+
+local function send_token_fault(ctx, fault)
+  record(ctx, 444, fault) -- before any wait: a later test's records stay its own
+  if fault == "token_hang" then ngx.sleep(60) end
+  return ngx.exit(444)
+end
+
+local function send_cut_credentials(ctx)
+  local c = cjson.decode(dict("cams_state"):get("metadata_cut") or "{}") or {}
+  local body = json_escaping_slashes(obj({
+    { "AccessKeyId", "STS.Cut" }, { "AccessKeySecret", c.secret or "" },
+    { "Expiration", verify.format_date(math.floor(mock_now()) + 3600) },
+    { "SecurityToken", c.token or "" }, { "LastUpdated", verify.format_date(mock_now()) },
+    { "Code", "Success" },
+  }))
+  record(ctx, 200, "cut")
+  ngx.status = 200
+  ngx.header["Content-Type"] = "text/plain"
+  ngx.print(body:sub(1, body:find('"LastUpdated"', 1, true) + 5))
+  return ngx.exit(200)
+end
+
 local function metadata(ctx)
   local state = dict("cams_state")
   ctx.action = "Metadata"
@@ -631,6 +709,8 @@ local function metadata(ctx)
   local mode = setting("metadata_token")
   if ctx.path == "/latest/api/token" then
     if ctx.method ~= "PUT" then return send_text(ctx, 405, "Method Not Allowed") end
+    local fault = state:lpop("metadata_token_faults")
+    if fault then return send_token_fault(ctx, fault) end
     if mode == "unsupported" then return send_text(ctx, 404, "Not Found") end
     local ttl = tonumber(ctx.headers["x-aliyun-ecs-metadata-token-ttl-seconds"])
     if not ttl or ttl < 1 or ttl > 21600 then return send_text(ctx, 400, "Bad Request") end
@@ -639,13 +719,17 @@ local function metadata(ctx)
     return send_text(ctx, 200, token)
   end
   if ctx.method ~= "GET" then return send_text(ctx, 405, "Method Not Allowed") end
+  local session_token = ctx.headers["x-aliyun-ecs-metadata-token"]
   if mode == "required" then
-    local token = ctx.headers["x-aliyun-ecs-metadata-token"]
-    if type(token) ~= "string" or not state:get("mdtoken:" .. token) then
+    if type(session_token) ~= "string" or not state:get("mdtoken:" .. session_token) then
       return send_text(ctx, 401, "Unauthorized")
     end
+  elseif mode == "rejected" and session_token then
+    return send_text(ctx, 401, "Unauthorized")
   end
-  if state:lpop("metadata_faults") then return send_text(ctx, 500, "Internal Server Error") end
+  local fault = state:lpop("metadata_faults")
+  if fault == "cut" then return send_cut_credentials(ctx) end
+  if fault then return send_text(ctx, 500, "Internal Server Error") end
   local role = setting("metadata_role")
   if ctx.path == M.METADATA_CREDENTIALS then
     if role == "" then return send_text(ctx, 404, "Not Found") end
@@ -758,7 +842,7 @@ function M.api()
   if delay then ngx.sleep(tonumber(delay)) end
 
   local fault = state:lpop(def and def.sts and "sts_faults" or "faults")
-  if fault then return send_fault(ctx, fault) end
+  if fault then return (def and def.sts and send_sts_fault or send_fault)(ctx, fault) end
 
   if not def then
     return send_error(ctx, 404, "InvalidAction.NotFound",
@@ -821,22 +905,33 @@ function control.fail(args)
   return reply(200, { queued = state:llen("faults") or 0 })
 end
 
--- ?code=<error code or fault, default InternalError>&times=N: the next STS calls fail.
+-- ?code=<error code or fault, default InternalError>&times=N[&secret=&token=: what a cut
+-- answer carries]: the next STS calls fail.
 function control.fail_sts(args)
   local code, times = args.code or "InternalError", int_arg(args.times, 1)
-  if type(code) ~= "string" or not (M.ERRORS[code] or M.FAULTS[code]) then
+  if type(code) ~= "string" or not (M.ERRORS[code] or M.FAULTS[code] or M.STS_FAULTS[code]) then
     return reply(400, { error = "unknown code: " .. tostring(code) })
   end
   local state = dict("cams_state")
+  if code == "cut" then
+    state:set("sts_cut", cjson.encode({ secret = args.secret, token = args.token }))
+  end
   for _ = 1, times do state:rpush("sts_faults", code) end
   return reply(200, { queued = state:llen("sts_faults") or 0 })
 end
 
--- ?times=N: the next metadata GET requests answer 500.
+-- ?times=N&fault=<500 (default), cut, token_reset or token_hang>[&secret=&token=: what a
+-- cut answer carries]: the next metadata GET (or token) requests fail.
 function control.fail_metadata(args)
+  local fault = args.fault or "500"
+  local queue = M.METADATA_FAULTS[fault]
+  if not queue then return reply(400, { error = "unknown fault: " .. tostring(fault) }) end
   local state = dict("cams_state")
-  for _ = 1, int_arg(args.times, 1) do state:rpush("metadata_faults", "500") end
-  return reply(200, { queued = state:llen("metadata_faults") or 0 })
+  if fault == "cut" then
+    state:set("metadata_cut", cjson.encode({ secret = args.secret, token = args.token }))
+  end
+  for _ = 1, int_arg(args.times, 1) do state:rpush(queue, fault) end
+  return reply(200, { queued = state:llen(queue) or 0 })
 end
 
 -- ?duration=&clock=&metadata_role=&metadata_token=&oidc_token=&keep_codes= (see
@@ -852,7 +947,7 @@ function control.settings(args)
         v = v == "1" or v == "true"
       end
       if v == nil or (name == "metadata_token" and v ~= "optional" and v ~= "required"
-                      and v ~= "unsupported") then
+                      and v ~= "unsupported" and v ~= "rejected") then
         return reply(400, { error = "bad value for " .. name })
       end
       state:set("conf:" .. name, v)
