@@ -107,29 +107,6 @@ function M.logger(debug)
   return function() end
 end
 
-local function percent(s)
-  return (s:gsub("[^%w%-_%.~]", function(c)
-    return string.format("%%%02X", c:byte())
-  end))
-end
-
---- A function that maps a message to a string without any form of `secrets` (nil and ""
--- are skipped). A credentials service or a credentials_provider may quote a secret as the
--- request carried it or as its answer was written: as it is, JSON-escaped ("/" as "\/"),
--- percent-encoded (also with "+" for a space, as form encoders write it), or encoded once
--- more (a string to sign quotes the encoded request). `encode`: the core's percent-encoder.
-function M.redactor(secrets, encode)
-  local forms = {}
-  for _, s in pairs(secrets) do
-    if type(s) == "string" and s ~= "" then
-      forms[#forms + 1] = s
-      forms[#forms + 1] = (s:gsub("/", "\\/"))
-      forms[#forms + 1] = (percent(s):gsub("%%20", "+"))
-    end
-  end
-  return scrub.new(forms, encode)
-end
-
 -- Shared state of the sources of one client.
 local function context(opts, s)
   local getenv = s.getenv
@@ -144,7 +121,8 @@ local function context(opts, s)
       return sleep ~= nil and sleep(seconds) ~= false
     end,
     log = function(msg) log("credentials: " .. msg) end,
-    redactor = function(secrets) return M.redactor(secrets, s.core.percent_encode) end,
+    -- a credentials service or a credentials_provider may quote a secret in any form
+    redactor = function(secrets) return scrub.new(secrets, s.core.percent_encode) end,
   }
   function ctx.env(name)
     local v = getenv(name)
