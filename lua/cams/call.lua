@@ -166,6 +166,7 @@ local function attempt(left, _, p, call)
   local body
   if status then
     body, err = response.map(call.action, status, headers, raw)
+    pace.answered(p, call, err)
   else
     err = headers
   end
