@@ -201,7 +201,7 @@ function Limiter:shared(mode, key, step, value, left)
   end
   if not self.retry_at then
     self.log(format("rate limit: Redis at %s failed (%s); %s until it answers again "
-      .. "(tried at most every %gs)", self.label, err, self.on_error == "fail"
+      .. "(tried again at most once every %g s)", self.label, err, self.on_error == "fail"
         and "calls fail with RateLimit.Unavailable"
         or ("pacing " .. self.fallback_name .. " at the full limit"), M.RETRY_AFTER))
   end
