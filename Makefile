@@ -39,7 +39,7 @@ DEMO_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev lua-cjson lua-l
   libnginx-mod-http-lua openssl
 TEST_PACKAGES := luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev lua5.1 lua-busted lua-check \
   lua-sec lua-argparse luarocks curl zip unzip zbar-tools librsvg2-bin chromium lua-ldoc \
-  lua-discount groff-base
+  lua-discount groff-base redis-server redis-tools
 CHECK_PACKAGES := clang libclang-rt-14-dev valgrind cppcheck clang-tidy
 DEB_PACKAGES := $(DEMO_PACKAGES) $(TEST_PACKAGES) $(CHECK_PACKAGES)
 

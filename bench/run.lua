@@ -9,10 +9,13 @@
 -- within a round before its median is taken.
 -- Environment: BENCH_SIGN_ROUNDS (7), BENCH_ROUNDS (25 end-to-end rounds), BENCH_CALLS
 -- (500 sequential calls per client, protocol and round), BENCH_NODE_CALLS (200),
--- BENCH_MEMORY_CALLS (10000), BENCH_NODE=0 or BENCH_VALGRIND=0 to leave those parts out.
+-- BENCH_MEMORY_CALLS (10000), BENCH_REDIS_ROUNDS (7), BENCH_REDIS_CALLS (5000 reservations
+-- per client and round), BENCH_NODE=0 or BENCH_VALGRIND=0 to leave those parts out.
 package.path = "./?.lua;bench/?.lua;" .. package.path
 
 local mock = require "spec.support.mock"
+local nginx = require "spec.support.nginx"
+local redis = require "spec.support.redis"
 local request = require "request"
 local lib = require "lib"
 
@@ -25,6 +28,8 @@ local ROUNDS = env_number("BENCH_ROUNDS", 25)
 local CALLS = env_number("BENCH_CALLS", 500)
 local NODE_CALLS = env_number("BENCH_NODE_CALLS", 200)
 local MEMORY_CALLS = env_number("BENCH_MEMORY_CALLS", 10000)
+local REDIS_ROUNDS = env_number("BENCH_REDIS_ROUNDS", 7)
+local REDIS_CALLS = env_number("BENCH_REDIS_CALLS", 5000)
 local WARMUP = 200 -- calls before the timed ones: connection, TLS session, JIT
 local NODE_WARMUP = 100
 local CONCURRENCY = 16
@@ -149,6 +154,7 @@ local function machine()
     { "OpenSSL", first_line("openssl version") },
     { "libcurl", first_line("pkg-config --modversion libcurl") },
     { "nginx", (first_line("nginx -v"):gsub("^nginx version: ", "")) },
+    { "Redis", first_line(redis.SERVER .. " --version"):match("v=(%S+)") or "?" },
     { "Lua", first_line("lua5.4 -v") },
     { "LuaJIT", first_line("luajit -v") },
     { "lua-cjson", first_line("dpkg-query -W -f='${Version}' lua-cjson") },
@@ -255,6 +261,7 @@ local function verify_clients()
     "  init_worker_by_lua_block { require('mock.verify').CREDENTIALS['%s'] = { secret = '%s' } }",
     request.ACCESS_KEY_ID, request.ACCESS_KEY_SECRET) }
   local ok, err = pcall(function()
+    m:keep_codes(true) -- every client updates the same code
     for _, l in ipairs(LUAS) do
       for _, sig in ipairs{ "v3", "v2" } do
         measure(string.format("%s%s bench/e2e.lua %s %s 1 0 '' %s", lua_env(l), l.cmd,
@@ -297,6 +304,34 @@ local function allocs_per_call(env, make_cmd)
   local a = heap_allocs(env, make_cmd(ALLOC_CALLS[1]))
   local b = heap_allocs(env, make_cmd(ALLOC_CALLS[2]))
   return (b - a) / (ALLOC_CALLS[2] - ALLOC_CALLS[1])
+end
+
+-- Reservations through Redis (bench/redis_reserve.lua): in a Lua 5.4 and a LuaJIT process
+-- (LuaSocket) and in one nginx worker (cosockets), rounds rotated like the others.
+local function redis_bench()
+  local r = redis.start()
+  local app
+  local ok, err = pcall(function()
+    app = nginx.start{ server_config = "location = /reserve { content_by_lua_block { "
+      .. "require('bench.redis_reserve').nginx() } }" }
+    local jobs = {}
+    for _, l in ipairs(LUAS) do
+      jobs[#jobs + 1] = { "redis " .. l.name, string.format("%s%s%s bench/redis_reserve.lua %s %d",
+        lua_env(l), PIN, l.cmd, q(r.url), REDIS_CALLS) }
+    end
+    jobs[#jobs + 1] = { "redis nginx", string.format("curl -sS --max-time 120 %s",
+      q(app.url .. "/reserve?url=" .. r.url .. "&n=" .. REDIS_CALLS)) }
+    for round = 1, REDIS_ROUNDS do
+      log("bench: reservations through Redis, round %d of %d", round, REDIS_ROUNDS)
+      run_rotated(jobs, round)
+    end
+  end)
+  if app then app:stop() end
+  r:stop()
+  if not ok then
+    io.stderr:write("bench: ", tostring(err), "\n")
+    os.exit(1)
+  end
 end
 
 ---------------------------------------------------------------------------------------
@@ -508,6 +543,25 @@ local function print_report(info)
   end
   say("")
 
+  say("### 4. Pacing across machines: one reservation through Redis (µs)")
+  say("")
+  say("`bench/redis_reserve.lua`: %d reservations per client and round (%d rounds, medians) "
+    .. "against a redis-server on loopback, at 10^6 calls/s so that none has to wait. A "
+    .. "reservation is one `EVALSHA` of the pacing script on a kept connection (inside nginx "
+    .. "a cosocket from nginx's pool, given back after each); a `PING` over the same kind of "
+    .. "connection and the per-client limiter (`cams.ratelimit`, no I/O) for comparison.",
+    REDIS_CALLS, REDIS_ROUNDS)
+  say("")
+  say("| where | reservation (`EVALSHA`) | bare `PING` round trip | per-client limiter |")
+  say("|---|---:|---:|---:|")
+  for _, row in ipairs{ { "Lua 5.4, LuaSocket", "redis Lua 5.4" },
+      { "LuaJIT, LuaSocket", "redis LuaJIT" },
+      { "nginx worker (LuaJIT), cosockets", "redis nginx" } } do
+    say("| %s | %s | %s | %s |", row[1], fmt(med(row[2], "reserve_us"), 1),
+      fmt(med(row[2], "ping_us"), 1), fmt(med(row[2], "local_us"), 2))
+  end
+  say("")
+
   say("### Summary against the goals")
   say("")
   say("Median over the rounds, in brackets the lowest and highest round; for the end-to-end "
@@ -622,4 +676,5 @@ if not ok then
   io.stderr:write("bench: ", tostring(err), "\n")
   os.exit(1)
 end
+redis_bench()
 print_report(info)

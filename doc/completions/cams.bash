@@ -4,7 +4,7 @@ _cams() {
     args=("${COMP_WORDS[@]}")
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
-    opts="-h --help --version --profile --region --endpoint --ca-file --signature --timeout --retries --qps --output --query --dry-run --debug"
+    opts="-h --help --version --profile --region --endpoint --ca-file --signature --timeout --retries --qps --redis --output --query --dry-run --debug"
 
     case "$prev" in
         --profile)
@@ -36,6 +36,10 @@ _cams() {
             return 0
             ;;
         --qps)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return 0
+            ;;
+        --redis)
             COMPREPLY=($(compgen -f -- "$cur"))
             return 0
             ;;

@@ -59,10 +59,11 @@ complete -c cams -l signature -xa 'v3 v2' -d 'Signature version: v3 (default) or
 complete -c cams -l timeout -r -d 'Seconds allowed per attempt'
 complete -c cams -l retries -r -d 'Retries of throttled and failed attempts (default 3)'
 complete -c cams -l qps -r -d 'Calls per second and operation (default: the documented 5), or off'
+complete -c cams -l redis -r -d 'Pace the calls with every client of the account, on every machine, through this Redis: redis://[user:password@]host:port[/db] (default: CAMS_REDIS_URL)'
 complete -c cams -l output -xa 'json table tsv' -d 'Output format: json (default), table or tsv'
 complete -c cams -l query -r -d 'Print only the value at this dotted path (e.g'
 complete -c cams -l dry-run -d 'Print the signed request that would be sent (secrets redacted); send nothing'
-complete -c cams -l debug -d 'Trace requests and responses on stderr (secrets redacted)'
+complete -c cams -l debug -d 'Trace requests and responses on stderr (secrets redacted), with the library\'s choices (credentials, rate limiting)'
 
 complete -c cams -n '__fish_cams_using_command qrdl' -xa 'create' -d 'Create a QR code (with deep link) for a phone number'
 complete -c cams -n '__fish_cams_using_command qrdl' -xa 'update' -d 'Change the prefilled message or image format of a QR code'

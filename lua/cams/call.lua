@@ -181,6 +181,7 @@ local function attempt(left, _, p, call)
   local body
   if status then
     body, err = response.map(call.action, status, headers, raw, clean)
+    pace.answered(p, call, err)
   else
     err = headers
   end

@@ -42,8 +42,8 @@ M.WARNINGS = {
 }
 
 local GLOBAL_EPILOG = "Global options (before or after the command): --profile, --region, "
-  .. "--endpoint, --ca-file, --signature, --timeout, --retries, --qps, --output, --query, "
-  .. "--dry-run, --debug; see cams --help."
+  .. "--endpoint, --ca-file, --signature, --timeout, --retries, --qps, --redis, --output, "
+  .. "--query, --dry-run, --debug; see cams --help."
 
 ---------------------------------------------------------------------------
 -- Argument conversion
@@ -92,13 +92,17 @@ local function add_global_options(p)
   p:option("--retries", "Retries of throttled and failed attempts (default 3)."):convert(count)
   p:option("--qps", "Calls per second and operation (default: the documented 5), or off.")
     :convert(qps)
+  p:option("--redis", "Pace the calls with every client of the account, on every machine, "
+    .. "through this Redis: redis://[user:password@]host:port[/db] (default: CAMS_REDIS_URL).")
+    :argname("<url>")
   p:option("--output", "Output format: json (default), table or tsv.")
     :choices{ "json", "table", "tsv" }
   p:option("--query", "Print only the value at this dotted path (e.g. Data.QrdlCode, "
     .. "1.QrdlCode; list positions count from 1).")
   p:flag("--dry-run", "Print the signed request that would be sent (secrets redacted); "
     .. "send nothing.")
-  p:flag("--debug", "Trace requests and responses on stderr (secrets redacted).")
+  p:flag("--debug", "Trace requests and responses on stderr (secrets redacted), with the "
+    .. "library's choices (credentials, rate limiting).")
 end
 
 local function add_params(cmd, op_name, as_defaults)
@@ -244,10 +248,11 @@ function M.client(args)
   local opts = {
     region = args.region, endpoint = args.endpoint, ca_file = args.ca_file,
     signature = args.signature, timeout = args.timeout, retries = args.retries,
-    qps = args.qps, profile = args.profile,
+    qps = args.qps, profile = args.profile, redis = args.redis,
   }
   if args.debug then
     opts.trace = tracer(io.stderr)
+    opts.debug = true
   end
   local client, err = cams.new(opts)
   if client then

@@ -12,6 +12,7 @@ local credentials = require "cams.credentials"
 local errors = require "cams.errors"
 local operations = require "cams.operations"
 local ratelimit = require "cams.ratelimit"
+local redis_ratelimit = require "cams.ratelimit.redis"
 local response = require "cams.response"
 local select_transport = require "cams.transport.select"
 local shdict_ratelimit = require "cams.ratelimit.shdict"
@@ -51,6 +52,23 @@ function Client.__tostring(self)
     credentials.mask(creds and creds.access_key_id), tostring(self.signature))
 end
 
+-- The rate limiter: this client's own, the nginx node's (shared_dict), or across machines
+-- (redis) with one of the others to fall back on.
+local function limiter(s, opts, core, clk)
+  local own = s.dict and shdict_ratelimit.new(s.dict) or ratelimit.new()
+  if not s.redis then
+    return own
+  end
+  return redis_ratelimit.new{
+    target = s.redis, timeout = s.redis_timeout, on_error = s.on_redis_error,
+    prefix = s.rate_limit_key or redis_ratelimit.default_prefix(s.endpoint.authority),
+    fallback = own, clock = clk, log = credentials.logger(opts.debug),
+    fallback_name = s.dict and format("this nginx node alone (shared_dict '%s')", s.shared_dict)
+      or (clock.nginx() and "this nginx worker alone" or "this process alone"),
+    encode = core.percent_encode,
+  }
+end
+
 -- Documented calls per second of each action, from the operations table.
 local QPS = {}
 for _, entry in pairs(operations) do
@@ -85,6 +103,13 @@ function M.new(opts, getenv)
     return nil, err
   end
 
+  local clk = clock.new(core)
+  local limit
+  limit, err = limiter(s, opts, core, clk)
+  if not limit then
+    return nil, err
+  end
+
   local client = setmetatable({
     endpoint = s.endpoint.url,
     host = s.endpoint.authority,
@@ -109,9 +134,9 @@ function M.new(opts, getenv)
     core = core,
     credentials = provider,
     transport = select_transport.new(core, http, s.transport),
-    clock = clock.new(core),
+    clock = clk,
     random = core.random,
-    limiter = s.dict and shdict_ratelimit.new(s.dict) or ratelimit.new(),
+    limiter = limit,
     trace = s.trace,
     qps_of = QPS,
     sign_input = sign.input(s),

@@ -8,6 +8,7 @@ local clock = require "cams.clock"
 local credentials = require "cams.credentials"
 local endpoint = require "cams.endpoint"
 local options = require "cams.options"
+local redis_url = require "cams.ratelimit.redis_url"
 local validate = require "cams.validate"
 
 local format = string.format
@@ -31,6 +32,8 @@ M.DEFAULTS = {
   retry_max_delay = 5,
   deadline = 60,
   transport = "auto",
+  redis_timeout = 0.2, -- a reservation is one round trip: a dead Redis costs at most this
+  on_redis_error = "local",
 }
 
 -- Settings the environment may give when the options do not.
@@ -42,7 +45,10 @@ M.ENV = {
   no_proxy = { "NO_PROXY", "no_proxy" },
   sts_endpoint = "ALIBABA_CLOUD_STS_ENDPOINT",
   metadata_endpoint = "ALIBABA_CLOUD_ECS_METADATA_ENDPOINT",
+  redis = "CAMS_REDIS_URL",
 }
+
+M.REDIS_TIMEOUT_MAX = 10 -- seconds
 
 M.METADATA_ENDPOINT = "http://100.100.100.200" -- the ECS instance metadata service
 
@@ -99,6 +105,25 @@ local RULES = {
       return format("%s must be the name of a lua_shared_dict", name)
     end
   end,
+  -- the URL may hold a password: no message quotes it
+  redis = function(v, name)
+    if v ~= false and type(v) ~= "string" then
+      return format("%s must be a URL redis://[user:password@]host:port[/db], or false", name)
+    end
+  end,
+  rate_limit_key = function(v, name)
+    if type(v) ~= "string" or v == "" or #v > 256 or v:find("[%c%s]") then
+      return format("%s must be a non-empty string of at most 256 bytes without spaces or "
+        .. "control characters", name)
+    end
+  end,
+  redis_timeout = function(v, name)
+    if not options.finite(v) or v < 0.001 or v > M.REDIS_TIMEOUT_MAX then
+      return format("%s must be a number of seconds from 0.001 to %g", name,
+        M.REDIS_TIMEOUT_MAX)
+    end
+  end,
+  on_redis_error = options.one_of{ "local", "fail" },
 }
 for name, rule in pairs(credentials.OPTIONS) do
   RULES[name] = rule
@@ -217,6 +242,23 @@ local function transport_settings(s, opts, getenv)
   return true
 end
 
+-- Pacing across machines: the Redis of the option, else of the environment (false: none).
+local function redis_settings(s, opts, getenv)
+  local url, from = opts.redis, "redis"
+  if url == nil then
+    url, from = from_env(getenv, M.ENV.redis)
+  end
+  if url then
+    local target, msg = redis_url.parse(url, from)
+    if not target then
+      return nil, msg
+    end
+    s.redis = target
+  end
+  s.rate_limit_key = opts.rate_limit_key
+  return true
+end
+
 -- STS (for temporary credentials: the option, else the environment, else chosen by region
 -- in cams.credentials.sts) and the metadata service (plain HTTP).
 local function service_endpoints(s, opts, getenv)
@@ -276,6 +318,10 @@ function M.settings(opts, getenv)
   end
 
   ok, why = service_endpoints(s, opts, getenv)
+  if not ok then
+    return fail(why)
+  end
+  ok, why = redis_settings(s, opts, getenv)
   if not ok then
     return fail(why)
   end
