@@ -1,10 +1,11 @@
 -- The pieces of the `cams` command line, in-process: CSV (cams.cli.csv), JSON and --query
--- (cams.cli.output), the journal of update-batch (cams.cli.journal) and input rows
--- (cams.cli.rows). spec/e2e/cli_spec.lua runs the command itself.
+-- (cams.cli.output), the journal of update-batch (cams.cli.journal), input rows
+-- (cams.cli.rows) and the core's file helpers they use. spec/e2e/cli_spec.lua runs the
+-- command itself.
 local util = require "spec.support.util"
 local cjson = require "cjson"
 
-local write_file = util.write_file
+local q, write_file = util.q, util.write_file
 
 describe("cams command line pieces", function()
   local csv = require "cams.cli.csv"
@@ -89,5 +90,47 @@ describe("cams command line pieces", function()
     write_file(path, '{"QrdlCode":"A"}\n[1]\n')
     assert.matches("line 2 is not a JSON object", select(2, rows.read(path, "update_qrdl", "jsonl")))
     os.remove(path)
+  end)
+
+  describe("the core's file helpers", function()
+    local core = require "cams.core"
+    local dir
+    setup(function() dir = util.tmpdir("cli-files") end)
+    teardown(function() util.remove_tmpdir(dir) end)
+
+    it("file_id names a file, whatever the path or link leading to it", function()
+      write_file(dir .. "/a", "a")
+      write_file(dir .. "/b", "b")
+      assert(util.run("cd " .. q(dir) .. " && ln -s a soft && ln a hard"))
+      local id = core.file_id(dir .. "/a")
+      assert.matches("^%d+:%d+$", id)
+      for _, name in ipairs{ "/./a", "/soft", "/hard", "/../" .. dir:match("[^/]+$") .. "/a" } do
+        assert.equals(id, core.file_id(dir .. name), name)
+      end
+      assert.are_not.equal(id, core.file_id(dir .. "/b"))
+      local none, why = core.file_id(dir .. "/missing")
+      assert.is_nil(none)
+      assert.equals("No such file or directory", why)
+    end)
+
+    it("lock_file holds one exclusive lock per file until it is released or collected", function()
+      local path = dir .. "/lock"
+      local first = assert(core.lock_file(path))
+      assert.truthy(util.exists(path)) -- created when missing
+      local second, why, busy = core.lock_file(path)
+      assert.is_nil(second)
+      assert.is_string(why)
+      assert.equals("busy", busy)
+      first:release()
+      first:release() -- twice is harmless
+      assert(core.lock_file(path)) -- a lock no one keeps: released when collected
+      collectgarbage()
+      collectgarbage()
+      assert.truthy(core.lock_file(path))
+      local none, reason, held = core.lock_file(dir .. "/no/such/folder/lock")
+      assert.is_nil(none)
+      assert.equals("No such file or directory", reason)
+      assert.is_nil(held)
+    end)
   end)
 end)
