@@ -683,4 +683,102 @@ describe("cams command line", function()
       end)
     end)
   end
+
+  -- What update-batch reads and writes, whatever the codes do on update (kept here, so that
+  -- the names of saved images are known in advance).
+  describe("update-batch files", function()
+    before_each(function() m:keep_codes(true) end)
+    local folders = 0
+
+    -- a new folder under dir for one test; its path relative to dir (where cams runs)
+    local function folder()
+      folders = folders + 1
+      local name = "files" .. folders
+      assert(util.run("mkdir -p " .. q(dir .. "/" .. name)))
+      return name
+    end
+
+    -- a CSV of n rows (codes K001...) at dir/<path>, the codes seeded at the mock
+    local function write_input(path, n)
+      local lines, codes = { "phone_number,qrdl_code,prefilled_message,generate_qr_image" }, {}
+      for i = 1, n do
+        codes[i] = ("K%03d"):format(i)
+        lines[#lines + 1] = ("%s,%s,message %d,SVG"):format(PHONE, codes[i], i)
+      end
+      m:seed(PHONE, codes)
+      write_file(dir .. "/" .. path, table.concat(lines, "\n") .. "\n")
+      return read_file(dir .. "/" .. path)
+    end
+
+    local function batch(args)
+      local all = { "qrdl", "update-batch", "--yes" }
+      for _, a in ipairs(args) do all[#all + 1] = a end
+      return cams(all)
+    end
+
+    it("refuses an output file or journal that is the input or each other, under any name",
+      function()
+        local f = folder()
+        local input = f .. "/codes.csv"
+        local original = write_input(input, 2)
+        assert(util.run("cd " .. q(dir .. "/" .. f) .. " && ln -s codes.csv soft.csv && ln codes.csv hard.csv"))
+        for _, case in ipairs{
+          { "--output-file", "./" .. input },
+          { "--output-file", dir .. "/" .. input },
+          { "--output-file", f .. "/soft.csv" },
+          { "--output-file", f .. "/hard.csv" },
+          { "--output-file", f .. "/out.csv", "--journal", f .. "/../" .. input },
+          { "--output-file", f .. "/out.csv", "--journal", f .. "/soft.csv" },
+          { "--output-file", f .. "/out.csv", "--journal", "./" .. f .. "/out.csv" },
+          -- the temporary copy written before the results are renamed into place
+          { "--output-file", f .. "/out.csv", "--journal", f .. "/out.csv.part" },
+        } do
+          local args = { input }
+          for _, a in ipairs(case) do args[#args + 1] = a end
+          local status, out, err = batch(args)
+          assert.equals(2, status, table.concat(case, " ") .. ": " .. err)
+          assert.equals("", out)
+          assert.matches("are the same file; nothing was sent", err)
+        end
+        -- an input named like the results' temporary copy
+        write_input(f .. "/r.csv.part", 2)
+        local status, _, err = batch{ f .. "/r.csv.part", "--input-format", "csv", "--output-file",
+          f .. "/r.csv" }
+        assert.equals(2, status, err)
+        assert.matches("the input file " .. f .. "/r.csv.part and the temporary copy of the results "
+          .. "file " .. f .. "/r.csv.part are the same file", err)
+        assert.equals(original, read_file(dir .. "/" .. input))
+        assert.equals(0, m:request_count())
+      end)
+
+    it("never saves a QR image over the input, the results or the journal", function()
+      m:config{ serve_images = 1 }
+      local f = folder()
+      -- an input whose name an image of the folder may take: refused before sending
+      local original = write_input(f .. "/K001.svg", 2)
+      local status, _, err = batch{ f .. "/K001.svg", "--input-format", "csv", "--output-file",
+        f .. "/out.jsonl", "--save-images", f }
+      assert.equals(2, status, err)
+      assert.matches("the QR images saved in " .. f .. " may take the name of the input file "
+        .. f .. "/K001.svg; nothing was sent", err)
+      assert.equals(0, m:request_count())
+      assert.equals(original, read_file(dir .. "/" .. f .. "/K001.svg"))
+
+      -- the input reached through a link, its file in the images folder: that image is not
+      -- saved (it would replace the input), the others are
+      assert(util.run("mkdir " .. q(dir .. "/" .. f .. "/qr") .. " && mv " .. q(dir .. "/" .. f .. "/K001.svg")
+        .. " " .. q(dir .. "/" .. f .. "/qr/K001.svg") .. " && ln -s qr/K001.svg " .. q(dir .. "/" .. f .. "/in.csv")))
+      status, _, err = batch{ f .. "/in.csv", "--output-file", f .. "/out.jsonl", "--save-images", f .. "/qr" }
+      assert.equals(1, status, err)
+      assert.matches("1 image downloads failed", err)
+      assert.equals(original, read_file(dir .. "/" .. f .. "/in.csv"))
+      local recs = {}
+      for _, l in ipairs(lines_of(read_file(dir .. "/" .. f .. "/out.jsonl"))) do recs[#recs + 1] = cjson.decode(l) end
+      assert.equals("ok", recs[1].status)
+      assert.matches("would replace the input file", recs[1].image_error)
+      assert.is_nil(recs[1].image_file)
+      assert.equals(f .. "/qr/K002.svg", recs[2].image_file)
+      assert.matches("^<svg", read_file(dir .. "/" .. f .. "/qr/K002.svg"))
+    end)
+  end)
 end)

@@ -141,6 +141,23 @@ local function tally(records, n)
   return t
 end
 
+-- Why the files of a batch (a list of { description, path }) cannot be used together: two
+-- of them are one file, or a QR image saved in `images_dir` may replace one; nil when none.
+local function clashing(batch_files, images_dir)
+  for i, a in ipairs(batch_files) do
+    for j = i + 1, #batch_files do
+      local b = batch_files[j]
+      if files.same(a[2], b[2]) then
+        return format("%s %s and %s %s are the same file", a[1], a[2], b[1], b[2])
+      end
+    end
+    if images_dir and images.may_replace(images_dir, a[2]) then
+      return format("the QR images saved in %s may take the name of %s %s", images_dir, a[1], a[2])
+    end
+  end
+  return nil
+end
+
 -- Rows from the file, with the row options filling empty fields; nil, status on error.
 local function load_rows(args, client)
   local rows, checksum = read_rows.read(args.file, "update_qrdl", args.input_format)
@@ -189,8 +206,15 @@ function M.run(args, client)
   local n = #rows
   local out_path = args.output_file or default_output(args.file)
   local journal_path = args.journal or (out_path .. ".journal")
-  if out_path == args.file or journal_path == args.file or out_path == journal_path then
-    say("the input, output and journal files must be different files")
+  local batch_files = {
+    { "the input file", args.file },
+    { "the results file", out_path },
+    { "the temporary copy of the results file", out_path .. ".part" },
+    { "the journal", journal_path },
+  }
+  local clash = clashing(batch_files, args.save_images)
+  if clash then
+    say(clash .. "; nothing was sent")
     return cli.USAGE
   end
 
@@ -258,7 +282,7 @@ function M.run(args, client)
         say("cannot create the folder " .. args.save_images)
         return cli.USAGE
       end
-      saver = images.new(client, args.save_images)
+      saver = images.new(client, args.save_images, batch_files)
     end
     local j, jerr
     if header then
