@@ -686,7 +686,7 @@ describe("cams command line", function()
 
   -- What update-batch reads and writes, whatever the codes do on update (kept here, so that
   -- the names of saved images are known in advance).
-  describe("update-batch files", function()
+  describe("update-batch input and files", function()
     before_each(function() m:keep_codes(true) end)
     local folders = 0
 
@@ -715,6 +715,18 @@ describe("cams command line", function()
       for _, a in ipairs(args) do all[#all + 1] = a end
       return cams(all)
     end
+
+    it("refuses a JSON Lines row that gives a field twice, before sending anything", function()
+      local f = folder()
+      write_file(dir .. "/" .. f .. "/in.jsonl", '{"phone_number":"' .. PHONE .. '","qrdl_code":"K001",'
+        .. '"prefilled_message":"x","generate_qr_image":"SVG"}\n{"phone_number":"' .. PHONE
+        .. '","qrdl_code":"K002","QrdlCode":"K003","prefilled_message":"y","generate_qr_image":"SVG"}\n')
+      local status, out, err = batch{ f .. "/in.jsonl" }
+      assert.equals(2, status, err)
+      assert.equals("", out)
+      assert.equals("cams: " .. f .. "/in.jsonl: line 2: qrdl_code is given twice (as qrdl_code and QrdlCode)\n", err)
+      assert.equals(0, m:request_count())
+    end)
 
     it("refuses an output file or journal that is the input or each other, under any name",
       function()

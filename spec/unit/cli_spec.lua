@@ -89,6 +89,35 @@ describe("cams command line pieces", function()
     assert.matches("line 2 has 1 fields, the header has 2", select(2, rows.read(path, "update_qrdl", "csv")))
     write_file(path, '{"QrdlCode":"A"}\n[1]\n')
     assert.matches("line 2 is not a JSON object", select(2, rows.read(path, "update_qrdl", "jsonl")))
+    write_file(path, '{"QrdlCode":"A"}\n[]\n')
+    assert.matches("line 2 is not a JSON object", select(2, rows.read(path, "update_qrdl", "jsonl")))
+    os.remove(path)
+  end)
+
+  it("refuses a JSON Lines row that gives a field twice, whichever way", function()
+    local path = os.tmpname()
+    for text, msg in pairs{
+      ['{"qrdl_code":"A"}\n{"qrdl_code":"B","QrdlCode":"C"}\n'] =
+        "line 2: qrdl_code is given twice (as qrdl_code and QrdlCode)",
+      ['{"QrdlCode":"B","phone_number":"1","qrdl_code":"B"}\n'] =
+        "line 1: qrdl_code is given twice (as QrdlCode and qrdl_code)",
+      ['{"qrdl_code":"A","prefilled_message":"x","qrdl_code":"B"}\n'] =
+        "line 1: qrdl_code is given twice",
+      ['{"qrdl_code":"A","qrdl\\u005fcode":"B"}\n'] = "line 1: qrdl_code is given twice",
+    } do
+      write_file(path, text)
+      for _ = 1, 20 do -- the same answer every time (the order of a table is not the file's)
+        assert.same({ nil, path .. ": " .. msg }, { rows.read(path, "update_qrdl", "jsonl") })
+      end
+    end
+    -- the first unknown name of the line is the one reported
+    write_file(path, '{"qrdl_code":"A","zeta":1,"alpha":2,"mid":3}\n')
+    for _ = 1, 20 do
+      assert.matches("unknown column 'zeta'", select(2, rows.read(path, "update_qrdl", "jsonl")))
+    end
+    -- nested values do not count as fields of the row
+    write_file(path, '{"qrdl_code":"A","prefilled_message":"x","cust_space_id":null}\n')
+    assert.same({ { qrdl_code = "A", prefilled_message = "x" } }, (rows.read(path, "update_qrdl", "jsonl")))
     os.remove(path)
   end)
 

@@ -2,7 +2,8 @@
 --
 -- Column names and JSON keys are the operation's parameters, snake_case
 -- (`qrdl_code`) or PascalCase (`QrdlCode`); an unknown name is an error, never
--- dropped. Empty CSV cells and JSON nulls count as missing. Blank lines are skipped.
+-- dropped, and so is a field given twice (under one name or both). Empty CSV cells and
+-- JSON nulls count as missing. Blank lines are skipped.
 
 local cjson = require "cjson.safe"
 local csv = require "cams.cli.csv"
@@ -11,7 +12,7 @@ local validate = require "cams.validate"
 
 local M = {}
 
-local format = string.format
+local find, format, sub = string.find, string.format, string.sub
 
 local function read_all(path)
   local f, err = io.open(path, "rb")
@@ -103,21 +104,67 @@ local function from_csv(text, path, name_of)
   return rows
 end
 
+-- Names of the members of the JSON object `text` (which cjson has decoded, so it is well
+-- formed), in the order of the text: a name given twice is seen twice here, whereas the
+-- decoded table keeps one of its values.
+local function member_names(text)
+  local names, depth, pos, want_name = {}, 0, 1, false
+  while true do
+    local at = find(text, '[{}%[%],"]', pos)
+    if not at then
+      return names
+    end
+    local c = sub(text, at, at)
+    if c == '"' then
+      local stop = at
+      repeat
+        stop = find(text, '["\\]', stop + 1)
+        if not stop then
+          return names
+        end
+        local escaped = sub(text, stop, stop) == "\\"
+        if escaped then
+          stop = stop + 1
+        end
+      until not escaped
+      if want_name then
+        names[#names + 1] = cjson.decode(sub(text, at, stop))
+        want_name = false
+      end
+      pos = stop + 1
+    else
+      if c == "{" or c == "[" then
+        depth = depth + 1
+      elseif c == "}" or c == "]" then
+        depth = depth - 1
+      end
+      want_name = depth == 1 and (c == "{" or c == ",")
+      pos = at + 1
+    end
+  end
+end
+
 local function from_jsonl(text, path, name_of)
   local rows, line = {}, 0
   for l in (text:gsub("\r\n", "\n") .. "\n"):gmatch("([^\n]*)\n") do
     line = line + 1
     if l:match("%S") then
       local obj = cjson.decode(l)
-      if type(obj) ~= "table" or next(obj) ~= nil and rawget(obj, 1) ~= nil then
+      if type(obj) ~= "table" or not l:match("^%s*{") then
         return nil, format("%s: line %d is not a JSON object", path, line)
       end
-      local row = {}
-      for k, v in pairs(obj) do
-        local key, msg = name_of(k)
+      local row, given = {}, {}
+      for _, name in ipairs(member_names(l)) do
+        local key, msg = name_of(name)
         if not key then
           return nil, msg
         end
+        if given[key] then
+          return nil, format("%s: line %d: %s is given twice%s", path, line, key,
+            given[key] ~= name and format(" (as %s and %s)", given[key], name) or "")
+        end
+        given[key] = name
+        local v = obj[name]
         if v ~= cjson.null then
           row[key] = v
         end
