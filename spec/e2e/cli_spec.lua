@@ -710,9 +710,12 @@ describe("cams command line", function()
       return read_file(dir .. "/" .. path)
     end
 
-    local function batch(args)
+    -- update-batch --yes with the arguments of every list given
+    local function batch(...)
       local all = { "qrdl", "update-batch", "--yes" }
-      for _, a in ipairs(args) do all[#all + 1] = a end
+      for _, list in ipairs{ ... } do
+        for _, a in ipairs(list) do all[#all + 1] = a end
+      end
       return cams(all)
     end
 
@@ -726,6 +729,29 @@ describe("cams command line", function()
       assert.equals("", out)
       assert.equals("cams: " .. f .. "/in.jsonl: line 2: qrdl_code is given twice (as qrdl_code and QrdlCode)\n", err)
       assert.equals(0, m:request_count())
+    end)
+
+    it("resumes from a journal with lines that are not records of the batch", function()
+      local f = folder()
+      local input = f .. "/in.csv"
+      write_input(input, 3)
+      m:fail("Ram.PermissionDeny", 1)
+      local args = { input, "--retries", "0", "--output-file", f .. "/out.jsonl" }
+      local status, _, err = batch(args, { "--max-failures", "1" })
+      assert.equals(1, status, err)
+      local journal = dir .. "/" .. f .. "/out.jsonl.journal"
+      local text = read_file(journal)
+      for _, line in ipairs{ '{"row":NaN,"status":"ok"}', '{"row":Infinity,"status":"ok"}',
+          '{"row":1e300,"status":"ok"}', '{"row":-1,"status":"ok"}', '{"row":4,"status":"ok"}',
+          '{"row":2.5,"status":"ok"}', '{"row":"2","status":"ok"}', '{"row":2}',
+          '{"row":3,"status":"done"}', '{"row":3,"status":"ok","qrdl_code":{}}', '[3]' } do
+        text = text .. line .. "\n"
+      end
+      write_file(journal, text)
+      status, _, err = batch(args, { "--resume", "--retry-failed" })
+      assert.equals(0, status, err)
+      assert.matches("3 rows: 3 updated, 0 failed, 0 left %(0 done before this run%)", err)
+      assert.equals(4, m:request_count()) -- the failed row, then every row once
     end)
 
     it("refuses an output file or journal that is the input or each other, under any name",
@@ -745,9 +771,7 @@ describe("cams command line", function()
           -- the temporary copy written before the results are renamed into place
           { "--output-file", f .. "/out.csv", "--journal", f .. "/out.csv.part" },
         } do
-          local args = { input }
-          for _, a in ipairs(case) do args[#args + 1] = a end
-          local status, out, err = batch(args)
+          local status, out, err = batch({ input }, case)
           assert.equals(2, status, table.concat(case, " ") .. ": " .. err)
           assert.equals("", out)
           assert.matches("are the same file; nothing was sent", err)

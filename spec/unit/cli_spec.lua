@@ -65,6 +65,50 @@ describe("cams command line pieces", function()
     assert.is_nil(journal.read(path))
   end)
 
+  it("takes from a journal only the records of its batch", function()
+    local journal = require "cams.cli.journal"
+    local path = os.tmpname()
+    local head = '{"kind":"cams qrdl update-batch journal","input":"x.csv","checksum":"00000001","rows":3}\n'
+    local good = { [1] = { row = 1, status = "ok", qrdl_code = "A", reconciled = true },
+                   [3] = { row = 3, status = "error", error_code = "E" } }
+    local kept = '{"row":1,"status":"ok","qrdl_code":"A","reconciled":true}\n'
+      .. '{"row":3,"status":"error","error_code":"E"}\n'
+    -- lines that are not records of a batch of 3 rows: each is passed over, alone or not
+    for _, line in ipairs{ '{"row":NaN,"status":"ok"}', '{"row":Infinity,"status":"ok"}',
+        '{"row":-Infinity,"status":"ok"}', '{"row":0,"status":"ok"}', '{"row":4,"status":"ok"}',
+        '{"row":-1,"status":"ok"}', '{"row":2.5,"status":"ok"}', '{"row":"2","status":"ok"}',
+        '{"row":1e300,"status":"ok"}', '{"row":2}', '{"row":2,"status":"done"}',
+        '{"row":2,"status":["ok"]}', '{"row":2,"status":"ok","qrdl_code":{"a":1}}',
+        '{"row":2,"status":"ok","request_id":7}', '{"row":2,"status":"ok","x":null}',
+        '[2,"ok"]', '2', '"row"', 'null', '{"row":2,"st' } do
+      write_file(path, head .. line .. "\n")
+      local header, records = journal.read(path)
+      assert.equals(3, header.rows, line)
+      assert.same({}, records, line)
+      write_file(path, head .. kept .. line .. "\n" .. line .. "\n")
+      records = select(2, journal.read(path))
+      assert.same(good, records, line)
+      if math.type then -- rows are integers, as the rows of the input are counted
+        for i, rec in pairs(records) do
+          assert.equals("integer", math.type(i))
+          assert.equals("integer", math.type(rec.row))
+        end
+      end
+    end
+    -- a first line that does not describe a batch: not a journal at all
+    for _, h in ipairs{ '{"kind":"cams qrdl update-batch journal","checksum":"1","rows":NaN}',
+        '{"kind":"cams qrdl update-batch journal","checksum":"1","rows":"3"}',
+        '{"kind":"cams qrdl update-batch journal","checksum":"1","rows":0}',
+        '{"kind":"cams qrdl update-batch journal","checksum":"1","rows":2.5}',
+        '{"kind":"cams qrdl update-batch journal","checksum":"1","rows":1e300}',
+        '{"kind":"cams qrdl update-batch journal","checksum":1,"rows":3}',
+        '{"kind":"other","checksum":"1","rows":3}', '[1]', 'NaN' } do
+      write_file(path, h .. "\n" .. kept)
+      assert.same({ false, path .. " is not a journal of update-batch" }, { journal.read(path) }, h)
+    end
+    os.remove(path)
+  end)
+
   it("picks values with --query paths", function()
     local v = { Data = { { QrdlCode = "A" }, { QrdlCode = "B" } }, Code = "OK" }
     assert.equals("B", output.query(v, "Data.2.QrdlCode"))

@@ -234,11 +234,6 @@ function M.run(args, client)
     return cli.USAGE
   end
   records = records or {}
-  for i in pairs(records) do
-    if i < 1 or i > n then
-      records[i] = nil
-    end
-  end
   local function finished(i)
     local rec = records[i]
     return rec ~= nil and rec.status ~= SENDING and (rec.status == "ok" or not args.retry_failed)
