@@ -731,6 +731,27 @@ describe("cams command line", function()
       assert.equals(0, m:request_count())
     end)
 
+    it("sends CSV values without the spaces around them, and JSON Lines after a BOM", function()
+      local f = folder()
+      m:seed(PHONE, { "K001", "K002", "K003" })
+      write_file(dir .. "/" .. f .. "/a.csv", "qrdl_code,prefilled_message,generate_qr_image,phone_number\r\n"
+        .. " K001 ,  spaced  out  , SVG ,\t" .. PHONE .. "\r\n")
+      write_file(dir .. "/" .. f .. "/b.jsonl", '\239\187\191{"qrdl_code":"K002","prefilled_message":"two",'
+        .. '"generate_qr_image":"PNG","phone_number":"' .. PHONE .. '"}\n{"qrdl_code":"K003 ",'
+        .. '"prefilled_message":" three","generate_qr_image":"SVG","phone_number":' .. PHONE .. '}\n')
+      for _, name in ipairs{ "a.csv", "b.jsonl" } do
+        local status, _, err = batch{ f .. "/" .. name }
+        assert.equals(0, status, err)
+      end
+      local sent = {}
+      for _, r in ipairs(m:requests()) do
+        sent[#sent + 1] = { r.params.QrdlCode, r.params.PrefilledMessage, r.params.GenerateQrImage,
+                            r.params.PhoneNumber }
+      end
+      assert.same({ { "K001", "  spaced  out  ", "SVG", PHONE }, { "K002", "two", "PNG", PHONE },
+                    { "K003", " three", "SVG", PHONE } }, sent)
+    end)
+
     it("resumes from a journal with lines that are not records of the batch", function()
       local f = folder()
       local input = f .. "/in.csv"

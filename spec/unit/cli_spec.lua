@@ -13,7 +13,7 @@ describe("cams command line pieces", function()
   local rows = require "cams.cli.rows"
 
   it("parses RFC 4180 CSV", function()
-    local recs = assert(csv.parse('\239\187\191a,b,c\r\n1,"x, ""y""\r\nz",\r\n\n"",q,"3"'))
+    local recs = assert(csv.parse('a,b,c\r\n1,"x, ""y""\r\nz",\r\n\n"",q,"3"'))
     assert.equals(4, #recs)
     assert.same({ "a", "b", "c" }, { recs[1][1], recs[1][2], recs[1][3] })
     assert.same({ "1", 'x, "y"\r\nz', "" }, { recs[2][1], recs[2][2], recs[2][3] })
@@ -135,6 +135,34 @@ describe("cams command line pieces", function()
     assert.matches("line 2 is not a JSON object", select(2, rows.read(path, "update_qrdl", "jsonl")))
     write_file(path, '{"QrdlCode":"A"}\n[]\n')
     assert.matches("line 2 is not a JSON object", select(2, rows.read(path, "update_qrdl", "jsonl")))
+    os.remove(path)
+  end)
+
+  it("trims values, never the prefilled message, and reads files starting with a BOM", function()
+    local path = os.tmpname()
+    local BOM = "\239\187\191"
+    local want = { qrdl_code = "A", prefilled_message = "  hi  there \n", generate_qr_image = "SVG",
+                   phone_number = "8615800000000" }
+    write_file(path, BOM .. "qrdl_code, prefilled_message ,generate_qr_image,phone_number,cust_space_id\r\n"
+      .. ' A\t,"  hi  there \n",SVG ," 8615800000000 ",   \r\n')
+    assert.same({ want }, (rows.read(path, "update_qrdl", "csv")))
+    local jsonl = BOM .. '{"QrdlCode":" A ","PrefilledMessage":"  hi  there \\n","generate_qr_image":"SVG\\t",'
+      .. '"phone_number":8615800000000,"cust_space_id":" "}\r\n'
+    write_file(path, jsonl)
+    assert.same({ want }, (rows.read(path, "update_qrdl", "jsonl")))
+    assert.same({ want }, (rows.read(path, "update_qrdl"))) -- told from the first character
+    -- every value is text: whole numbers become digits, other JSON values are refused
+    for text, msg in pairs{
+      ['{"qrdl_code":"A","phone_number":86.5}'] = "line 1: phone_number: not an integral number",
+      ['{"qrdl_code":"A","phone_number":1e300}'] = "line 1: phone_number: too large",
+      ['{"qrdl_code":"A","generate_qr_image":true}'] = "line 1: generate_qr_image must be text, not boolean",
+      ['{"qrdl_code":["A"]}'] = "line 1: qrdl_code must be text, not a list or object",
+    } do
+      write_file(path, text .. "\n")
+      local list, err = rows.read(path, "update_qrdl", "jsonl")
+      assert.is_nil(list, text)
+      assert.equals(path .. ": " .. msg, err:sub(1, #path + 2 + #msg), text)
+    end
     os.remove(path)
   end)
 
