@@ -153,6 +153,8 @@ function M.parser()
     :choices{ "csv", "jsonl" }
   batch:option("--output-file", "Results file, CSV when it ends in .csv, else JSON Lines "
     .. "(default: FILE's name with .results.jsonl).")
+  batch:flag("--overwrite", "Replace an existing results file (refused otherwise, unless "
+    .. "--resume continues the run that wrote it).")
   batch:option("--journal", "Journal of finished rows (default: the output file + .journal).")
   batch:flag("--resume", "Continue an interrupted run from its journal, skipping finished rows.")
   batch:flag("--retry-failed", "With --resume: process the rows that failed again.")

@@ -752,6 +752,30 @@ describe("cams command line", function()
                     { "K003", " three", "SVG", PHONE } }, sent)
     end)
 
+    it("replaces an existing results file only with --overwrite or in a resumed run", function()
+      local f = folder()
+      local input, output = f .. "/in.csv", f .. "/out.csv"
+      write_input(input, 2)
+      write_file(dir .. "/" .. output, "earlier results\n")
+      for _, extra in ipairs{ {}, { "--dry-run" }, { "--resume" } } do
+        local status, out, err = batch({ input, "--output-file", output }, extra)
+        assert.equals(2, status, err)
+        assert.equals("", out)
+        assert.equals("cams: " .. output .. " exists; pass --overwrite to replace it (or --resume with "
+          .. "the journal of the run that wrote it); nothing was sent\n", err)
+      end
+      assert.equals("earlier results\n", read_file(dir .. "/" .. output))
+      assert.equals(0, m:request_count())
+
+      local status, _, err = batch{ input, "--output-file", output, "--overwrite" }
+      assert.equals(0, status, err)
+      assert.matches("^row,status,", read_file(dir .. "/" .. output))
+      status, _, err = batch{ input, "--output-file", output, "--resume" } -- nothing left to send
+      assert.equals(0, status, err)
+      assert.matches("2 rows: 2 updated, 0 failed, 0 left %(2 done before this run%)", err)
+      assert.equals(2, m:request_count())
+    end)
+
     it("resumes from a journal with lines that are not records of the batch", function()
       local f = folder()
       local input = f .. "/in.csv"

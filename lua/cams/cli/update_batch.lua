@@ -233,6 +233,11 @@ function M.run(args, client)
       .. "start over", journal_path, args.file))
     return cli.USAGE
   end
+  if not header and not args.overwrite and files.exists(out_path) then
+    say(format("%s exists; pass --overwrite to replace it (or --resume with the journal of "
+      .. "the run that wrote it); nothing was sent", out_path))
+    return cli.USAGE
+  end
   records = records or {}
   local function finished(i)
     local rec = records[i]
