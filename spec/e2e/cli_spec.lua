@@ -776,6 +776,35 @@ describe("cams command line", function()
       assert.equals(2, m:request_count())
     end)
 
+    it("checks that every file it writes can be written before sending anything", function()
+      local f = folder()
+      local input = f .. "/in.csv"
+      write_input(input, 2)
+      assert(util.run("mkdir " .. q(dir .. "/" .. f .. "/adir")))
+      local out, journal = f .. "/out.jsonl", f .. "/j"
+      for _, case in ipairs{
+        { { "--output-file", f .. "/missing/out.jsonl", "--journal", journal },
+          "cannot write the results file " .. f .. "/missing/out.jsonl: " },
+        { { "--output-file", f .. "/adir", "--overwrite", "--journal", journal },
+          "cannot write the results file " .. f .. "/adir: " },
+        { { "--output-file", out, "--journal", f .. "/missing/j" },
+          "cannot write the journal " .. f .. "/missing/j: " },
+        { { "--output-file", out, "--journal", journal, "--save-images", "/proc" },
+          "cannot write in the folder /proc: " },
+        { { "--output-file", out, "--journal", journal, "--save-images", input .. "/qr" },
+          "cannot write in the folder " .. input .. "/qr: " },
+      } do
+        local status, stdout, err = batch({ input }, case[1])
+        assert.equals(2, status, err)
+        assert.equals("", stdout)
+        assert.truthy(err:find("cams: " .. case[2], 1, true), err)
+        assert.matches("; nothing was sent\n$", err)
+        assert.is_nil(read_file(dir .. "/" .. out))
+        assert.is_nil(read_file(dir .. "/" .. journal))
+      end
+      assert.equals(0, m:request_count())
+    end)
+
     it("resumes from a journal with lines that are not records of the batch", function()
       local f = folder()
       local input = f .. "/in.csv"
