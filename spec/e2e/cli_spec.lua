@@ -805,6 +805,48 @@ describe("cams command line", function()
       assert.equals(0, m:request_count())
     end)
 
+    it("lets one run at a time use a journal: another is refused and sends nothing", function()
+      local f = folder()
+      local input, output = f .. "/in.csv", f .. "/out.jsonl"
+      local N = 20
+      write_input(input, N)
+      local journal = dir .. "/" .. output .. ".journal"
+      local rc_file = dir .. "/" .. f .. "/first.rc"
+      -- the first run, slowed down by its rate limit (about 10 s)
+      local first = command{ "--qps", "2", "qrdl", "update-batch", input, "--yes", "--output-file",
+        output } .. " >/dev/null 2>" .. q(dir .. "/" .. f .. "/first.err") .. " </dev/null; echo $? >"
+        .. q(rc_file)
+      os.execute("sh -c " .. q(first) .. " >/dev/null 2>&1 </dev/null &")
+      local deadline = socket.gettime() + 60
+      local function finished()
+        local n = 0
+        for k, l in ipairs(lines_of(read_file(journal) or "")) do
+          local ok, rec = pcall(cjson.decode, l)
+          if k > 1 and ok and type(rec) == "table" and rec.status == "ok" then n = n + 1 end
+        end
+        return n
+      end
+      while finished() < 1 do
+        assert.is_true(socket.gettime() < deadline, "the first run made no progress")
+        socket.sleep(0.01)
+      end
+      for _, extra in ipairs{ { "--resume" }, {} } do
+        local status, out, err = batch({ input, "--output-file", output, "--qps", "200" }, extra)
+        assert.is_nil(read_file(rc_file), "the first run ended before the second was refused")
+        assert.equals(2, status, err)
+        assert.equals("", out)
+        assert.equals("cams: " .. output .. ".journal is in use by another run of update-batch; "
+          .. "wait for it to end; nothing was sent\n", err)
+      end
+      while not (read_file(rc_file) or ""):match("%d") do
+        assert.is_true(socket.gettime() < deadline, "the first run did not end")
+        socket.sleep(0.05)
+      end
+      assert.equals("0", read_file(rc_file):match("%d+"), read_file(dir .. "/" .. f .. "/first.err"))
+      assert.equals(N, finished())
+      assert.equals(N, m:request_count()) -- every row sent once, by the first run
+    end)
+
     it("resumes from a journal with lines that are not records of the batch", function()
       local f = folder()
       local input = f .. "/in.csv"

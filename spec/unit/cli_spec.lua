@@ -61,6 +61,8 @@ describe("cams command line pieces", function()
     assert.is_true(complete)
     write_file(path, "not a journal\n")
     assert.same({ false, path .. " is not a journal of update-batch" }, { journal.read(path) })
+    write_file(path, "") -- locked by a run that had sent nothing yet: no journal
+    assert.is_nil(journal.read(path))
     os.remove(path)
     assert.is_nil(journal.read(path))
   end)

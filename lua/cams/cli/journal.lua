@@ -52,11 +52,15 @@ local function record_of(line, rows)
 end
 
 --- Parses the text of a journal (`name` for messages). Returns the header, a table row
--- number -> last record, and false when the last line was cut short; or false and a
--- message when the text is not a journal.
+-- number -> last record, and false when the last line was cut short; nil for an empty
+-- text (a journal locked by a run that sent nothing yet); or false and a message when
+-- the text is not a journal.
 -- A line that is not a record of this batch (the torn end of a killed run, or a line
 -- damaged or written by hand) is passed over: its row counts as not done.
 function M.parse(text, name)
+  if text == "" then
+    return nil
+  end
   local header, records, n = nil, {}, 0
   for line in text:gmatch("([^\n]*)\n?") do
     n = n + 1
@@ -72,10 +76,15 @@ function M.parse(text, name)
       end
     end
   end
-  if not header then
-    return false, name .. " is empty"
-  end
-  return header, records, text:sub(-1) == "\n" or text == ""
+  return header, records, text:sub(-1) == "\n"
+end
+
+--- Takes the lock of the journal at `path`, which is created (empty) when missing: one
+-- run at a time uses a journal. Returns the lock (lock:release()), or nil, the reason and
+-- "busy" when another run holds it. The operating system releases it when the process
+-- ends, however it ends.
+function M.lock(path)
+  return require("cams.core").lock_file(path)
 end
 
 --- Reads the journal at `path`: nil when there is no file, else what M.parse returns.

@@ -158,16 +158,12 @@ local function clashing(batch_files, images_dir)
   return nil
 end
 
--- Why a file the run writes cannot be written (the results, the journal, the images'
--- folder); nil when all can.
-local function unwritable_file(out_path, journal_path, images_dir)
+-- Why a file the run writes cannot be written (the results, the images' folder; the
+-- journal is open already, locked); nil when all can.
+local function unwritable_file(out_path, images_dir)
   local ok, err = files.can_write(out_path)
   if not ok then
     return format("cannot write the results file %s: %s", out_path, err)
-  end
-  ok, err = files.can_write(journal_path)
-  if not ok then
-    return format("cannot write the journal %s: %s", journal_path, err)
   end
   if images_dir then
     ok, err = files.can_make_folder(images_dir)
@@ -288,6 +284,7 @@ local function send_rows(b, todo)
   else
     j, jerr = journal.create(b.journal_path, { input = args.file, checksum = b.checksum,
       rows = b.n })
+    b.journal_started = j ~= nil
   end
   if not j then
     say("cannot write the journal: " .. tostring(jerr) .. "; nothing was sent")
@@ -370,6 +367,36 @@ local function report(b, before, interrupted)
   return status
 end
 
+-- The run once the journal is locked; returns the exit status.
+local function run_locked(b)
+  local ok, why = read_journal(b)
+  if not ok then
+    say(why)
+    return cli.USAGE
+  end
+  why = unwritable_file(b.out_path, b.args.save_images)
+  if why then
+    say(why .. "; nothing was sent")
+    return cli.USAGE
+  end
+  local todo = 0
+  for i = 1, b.n do
+    if not finished(b, i) then
+      todo = todo + 1
+    end
+  end
+  local interrupted = false
+  if todo > 0 then
+    local status
+    ok, status = send_rows(b, todo)
+    if not ok then
+      return status
+    end
+    interrupted = status
+  end
+  return report(b, b.n - todo, interrupted)
+end
+
 function M.run(args, client)
   if args.retry_failed and not args.resume then
     say("--retry-failed goes with --resume")
@@ -393,36 +420,29 @@ function M.run(args, client)
     say(clash .. "; nothing was sent")
     return cli.USAGE
   end
-  local ok, why = read_journal(b)
-  if not ok then
-    say(why)
-    return cli.USAGE
-  end
   if args.dry_run then
+    local ok, why = read_journal(b)
+    if not ok then
+      say(why)
+      return cli.USAGE
+    end
     return print_requests(b)
   end
-  why = unwritable_file(out_path, journal_path, args.save_images)
-  if why then
-    say(why .. "; nothing was sent")
+  -- one run at a time: a second one would send the rows the first has not finished yet
+  local existed = files.exists(journal_path)
+  local lock, err, busy = journal.lock(journal_path)
+  if not lock then
+    say(busy and format("%s is in use by another run of update-batch; wait for it to end; "
+      .. "nothing was sent", journal_path)
+      or format("cannot write the journal %s: %s; nothing was sent", journal_path, err))
     return cli.USAGE
   end
-
-  local todo = 0
-  for i = 1, b.n do
-    if not finished(b, i) then
-      todo = todo + 1
-    end
+  local status = run_locked(b)
+  if not existed and not b.journal_started then
+    os.remove(journal_path) -- the empty file of the lock
   end
-  local interrupted = false
-  if todo > 0 then
-    local status
-    ok, status = send_rows(b, todo)
-    if not ok then
-      return status
-    end
-    interrupted = status
-  end
-  return report(b, b.n - todo, interrupted)
+  lock:release()
+  return status
 end
 
 return M
