@@ -903,6 +903,21 @@ describe("cams command line", function()
         assert.equals(0, m:request_count())
       end)
 
+    it("downloads the QR images the way its calls go, never through ALL_PROXY", function()
+      m:config{ serve_images = 1 }
+      local f = folder()
+      local input = f .. "/in.csv"
+      write_input(input, 2)
+      -- nothing listens there: an image fetched through it would fail
+      local status, out, err = cams({ "--output", "tsv", "--query", "images_failed", "qrdl",
+        "update-batch", input, "--yes", "--save-images", f .. "/qr" },
+        { env = { ALL_PROXY = "http://127.0.0.1:1", all_proxy = "http://127.0.0.1:1" } })
+      assert.equals(0, status, err)
+      assert.equals("0\n", out)
+      assert.equals(2, m:image_count())
+      assert.matches("^<svg", read_file(dir .. "/" .. f .. "/qr/K001.svg"))
+    end)
+
     it("never saves a QR image over the input, the results or the journal", function()
       m:config{ serve_images = 1 }
       local f = folder()

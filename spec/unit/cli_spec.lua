@@ -195,6 +195,39 @@ describe("cams command line pieces", function()
     os.remove(path)
   end)
 
+  describe("QR image downloads", function()
+    local fake_client = require "spec.support.fake_client"
+    local f = fake_client.use()
+    local dir
+    setup(function() dir = util.tmpdir("cli-images") end)
+    teardown(function() util.remove_tmpdir(dir) end)
+
+    -- the options of the HTTP handle that downloaded an image for a client made with `opts`
+    local function download(opts)
+      local saver = require("cams.cli.images").new(f.new_ok(opts), dir)
+      assert.equals(dir .. "/D9AA3xxx.png", saver:save({ QrdlCode = "D9AA3xxx",
+        QrImageUrl = "https://qrdl.test/D9AA3xxx.png" }, 1))
+      assert.equals("https://qrdl.test/D9AA3xxx.png", f.calls.last_request.url)
+      saver:close()
+      return f.calls.http_opts
+    end
+
+    it("go through the proxy decided for the client's calls, with its timeouts and CA", function()
+      local h = download{ timeout = 7, connect_timeout = 3 }
+      assert.equals("", h.proxy) -- none: libcurl must not pick ALL_PROXY or http_proxy itself
+      assert.equals(7, h.timeout)
+      assert.equals(3, h.connect_timeout)
+      f.env.HTTPS_PROXY = "http://proxy.test:3128"
+      f.env.NO_PROXY = "localhost,.internal"
+      h = download()
+      assert.equals("http://proxy.test:3128", h.proxy)
+      assert.equals("localhost,.internal", h.noproxy)
+      h = download{ proxy = false, ca_file = "/etc/hostname" }
+      assert.equals("", h.proxy)
+      assert.equals("/etc/hostname", h.ca_file)
+    end)
+  end)
+
   describe("the core's file helpers", function()
     local core = require "cams.core"
     local dir

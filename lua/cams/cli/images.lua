@@ -1,6 +1,7 @@
 --- Downloads of QR images (the QrImageUrl of a result) into a folder, over the C
--- core's HTTP handle with the client's timeouts and CA bundle. HTTPS only. An image never
--- replaces a file the batch reads or writes.
+-- core's HTTP handle with the client's timeouts, CA bundle and proxy (the one decided for
+-- its calls: never libcurl's own reading of ALL_PROXY and the like). HTTPS only. An image
+-- never replaces a file the batch reads or writes.
 
 local files = require "cams.cli.files"
 
@@ -24,17 +25,18 @@ function M.may_replace(dir, path)
   return image_name(name) and files.same(folder, dir)
 end
 
---- `client` gives timeout, connect_timeout and ca_file; `dir` must exist; `keep` lists the
--- files no image may replace, as { description, path } pairs.
+--- `client` gives the HTTP settings (cams.client.http_settings); `dir` must exist; `keep`
+-- lists the files no image may replace, as { description, path } pairs.
 function M.new(client, dir, keep)
   return setmetatable({ client = client, dir = dir, keep = keep or {}, handle = nil }, Saver)
 end
 
 function Saver:get(url)
   if not self.handle then
+    local s = require("cams.client").http_settings(self.client)
     local ok, h = pcall(require("cams.core").http, {
-      timeout = self.client.timeout, connect_timeout = self.client.connect_timeout,
-      ca_file = self.client.ca_file,
+      timeout = s.timeout, connect_timeout = s.connect_timeout, ca_file = s.ca_file,
+      proxy = s.proxy, noproxy = s.no_proxy,
     })
     if not ok then
       return nil, tostring(h)
