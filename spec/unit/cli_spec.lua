@@ -228,6 +228,88 @@ describe("cams command line pieces", function()
     end)
   end)
 
+  describe("server text on stderr", function()
+    local fake_client = require "spec.support.fake_client"
+    local answer -- status and body of every answer of the fake core
+    local f = fake_client.use(function() return answer[1], { ["x-acs-request-id"] = "R1" }, answer[2] end)
+    before_each(function()
+      f.env.ALIBABA_CLOUD_ACCESS_KEY_ID = fake_client.KEY_ID
+      f.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = fake_client.SECRET
+    end)
+
+    -- cams <argv> in this process; returns the exit status and what went to stderr
+    local function run(argv)
+      local cli = require "cams.cli" -- of this test's load, over the fake core
+      local err = {}
+      local sink = { write = function(self, ...)
+        for _, s in ipairs{ ... } do err[#err + 1] = s end
+        return self
+      end, flush = function() end }
+      local saved_err, saved_out = io.stderr, io.stdout -- the command writes to io.std*
+      rawset(io, "stderr", sink)
+      rawset(io, "stdout", { write = function(self) return self end, flush = function() end })
+      local ok, status = pcall(cli.main, argv)
+      rawset(io, "stderr", saved_err)
+      rawset(io, "stdout", saved_out)
+      assert(ok, status)
+      return status, table.concat(err)
+    end
+
+    -- no byte a terminal acts on: C0 and C1 controls, DEL, bidirectional controls, bytes
+    -- outside UTF-8; line breaks only at the ends of lines
+    local function assert_printable(err)
+      for line in err:gmatch("([^\n]*)\n") do
+        assert.is_nil(line:find("[%c\127]"), line)
+        assert.is_nil(line:find("\194[\128-\159]"), line)
+        assert.is_nil(line:find("\226\128[\168-\174]"), line)
+        assert.truthy(require("cams.core").utf8_valid(line), line)
+      end
+      assert.equals("\n", err:sub(-1))
+    end
+
+    local LIST = { "qrdl", "list", "--phone-number", "8615800000000" }
+
+    it("escapes control characters of an error's message and request id", function()
+      answer = { 400, '{"Code":"Odd.Code\\u001b[8m","Message":"red \\u001b[31mtext\\u001b[0m, bell '
+        .. '\\u0007, title \\u001b]0;owned\\u0007, csi \\u009b2J, right-to-left \\u202e end, two\\nlines",'
+        .. '"RequestId":"R\\u001b[2J"}' }
+      local status, err = run(LIST)
+      assert.equals(1, status)
+      assert_printable(err)
+      assert.truthy(err:find("Odd.Code\\x1B[8m: red \\x1B[31mtext\\x1B[0m, bell \\x07, title "
+        .. "\\x1B]0;owned\\x07, csi \\u009B2J, right-to-left \\u202E end, two lines", 1, true), err)
+      assert.truthy(err:find("RequestId R\\x1B[2J", 1, true), err)
+    end)
+
+    it("shows an answer that is not UTF-8 escaped, byte for byte", function()
+      answer = { 502, "\31\139\8\0\0\0\0\0\0\3\171\86\202\27[2J" } -- a gzip body
+      local status, err = run(LIST)
+      assert.equals(1, status)
+      assert_printable(err)
+      assert.truthy(err:find("\\x1F\\x8B\\x08\\x00", 1, true), err)
+      assert.truthy(err:find("\\x03\\xABV\\xCA\\x1B[2J", 1, true), err)
+    end)
+
+    it("escapes the answers traced by --debug", function()
+      answer = { 502, "<html>\27]0;owned\7\n\27[2J\226\128\174</html>\200" }
+      local status, err = run{ "--debug", "--retries", "0", "qrdl", "list", "--phone-number", "1" }
+      assert.equals(1, status)
+      assert_printable(err)
+      assert.truthy(err:find("< <html>\\x1B]0;owned\\x07\n< \\x1B[2J\\xE2\\x80\\xAE</html>\\xC8\n", 1, true), err)
+    end)
+
+    it("escapes the new code and link an update answers", function()
+      answer = { 200, '{"Code":"OK","RequestId":"R1","Data":{"QrdlCode":"NEW\\u001b[5m",'
+        .. '"DeepLinkUrl":"https://wa.me/\\u001b]8;;https://evil.test\\u0007x"}}' }
+      local status, err = run{ "qrdl", "update", "--phone-number", "8615800000000", "--qrdl-code", "OLD",
+        "--prefilled-message", "m", "--generate-qr-image", "SVG", "--yes" }
+      assert.equals(0, status, err)
+      assert_printable(err)
+      assert.truthy(err:find("the QR code is now NEW\\x1B[5m (https://wa.me/\\x1B]8;;https://evil.test"
+        .. "\\x07x); the old code OLD no longer opens the chat", 1, true), err)
+    end)
+  end)
+
   describe("the core's file helpers", function()
     local core = require "cams.core"
     local dir

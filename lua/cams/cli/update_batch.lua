@@ -36,9 +36,7 @@ local SENDING = "sending"
 -- Row options that fill empty fields (every update parameter but the code).
 local DEFAULTED = { "phone_number", "prefilled_message", "generate_qr_image", "cust_space_id" }
 
-local function say(msg)
-  io.stderr:write("cams: ", msg, "\n")
-end
+local say = cli.say
 
 -- A field of a row or a result as text for the results file.
 local function cell(v)
