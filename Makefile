@@ -105,14 +105,15 @@ lint: deps
 	  --suppress=missingIncludeSystem -I src src fuzz bench spec/support
 	clang-tidy --quiet src/*.c bench/*.c spec/support/*.c -- -std=c99 -I$(LUA_INCDIR) -Isrc \
 	  $(CURL_CFLAGS) $(QR_CFLAGS)
-	clang-tidy --quiet fuzz/*.c -- -std=c99 -Isrc $(QR_CFLAGS)
+	clang-tidy --quiet fuzz/*.c -- -std=c99 -Isrc -I/usr/include/lua5.4 -DCAMS_SOURCE_DIR='"."' \
+	  $(QR_CFLAGS)
 
 # ---- Memory safety and soak (README: "Hardening") ------------------------------------
 
 SAN_CC    ?= clang
 SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SPEC_PATH := LUA_PATH='lua/?.lua;lua/?/init.lua;./?.lua;;'
-FUZZERS   := encode utf8 sign request qr
+FUZZERS   := encode utf8 sign request qr journal rows
 FUZZ_TIME ?= 20
 VALGRIND_CALLS ?= 1000
 SOAK_CALLS ?= 100000
@@ -152,6 +153,14 @@ build/fuzz/qr_fuzz: fuzz/qr_fuzz.c src/qr.c src/encode.c src/buf.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  -Isrc $(QR_CFLAGS) -o $@ $< src/qr.c src/encode.c src/buf.c $(QR_LIBS) $(SSL_LIBS)
+
+# The harnesses of the command line's Lua readers embed Lua 5.4 and load lua/ and their
+# checks (fuzz/*_check.lua) from this checkout.
+LUA_FUZZERS := build/fuzz/journal_fuzz build/fuzz/rows_fuzz
+$(LUA_FUZZERS): build/fuzz/%_fuzz: fuzz/%_fuzz.c fuzz/lua_harness.c fuzz/lua_harness.h
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  -I/usr/include/lua5.4 -DCAMS_SOURCE_DIR='"$(CURDIR)"' -o $@ $< fuzz/lua_harness.c -llua5.4
 
 # Each libFuzzer harness for FUZZ_TIME seconds (README: a longer run).
 fuzz: deps

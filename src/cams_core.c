@@ -716,6 +716,80 @@ static int l_file_mode(lua_State *L) {
   return 1;
 }
 
+/* ---- files of the command line's batch updates (cams.cli.files, cams.cli.journal) ---- */
+
+#include <fcntl.h>    /* open */
+#include <sys/file.h> /* flock */
+#include <unistd.h>   /* close */
+
+/* core.file_id(path): "dev:ino" of the file `path` names (symbolic links followed), or nil
+   and the reason when there is none. Two names of one file (./a and /abs/a, a symbolic or
+   a hard link) give the same id, which plain Lua cannot tell. */
+static int l_file_id(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  char id[48];
+  if (stat(path, &st) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(errno));
+    return 2;
+  }
+  snprintf(id, sizeof id, "%llu:%llu", (unsigned long long)st.st_dev,
+           (unsigned long long)st.st_ino);
+  lua_pushstring(L, id);
+  return 1;
+}
+
+#define LOCK_MT "cams.core.lock"
+
+static int l_lock_release(lua_State *L) {
+  int *fd = (int *)luaL_checkudata(L, 1, LOCK_MT);
+  if (*fd >= 0) close(*fd); /* closing the only descriptor releases the flock */
+  *fd = -1;
+  return 0;
+}
+
+/* core.lock_file(path): an exclusive advisory lock (flock) on the file, created when missing.
+   It is held until lock:release(), the lock object being collected, or the process ending,
+   however it ends (kill -9 too). Returns the lock; or nil, the reason and "busy" when
+   another holder has it. flock, not fcntl: closing another descriptor of the file (Lua's
+   io.open of the journal) must not release it. */
+static int l_lock_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int *fd = (int *)lua_newuserdata(L, sizeof *fd);
+  int err;
+  *fd = -1;
+  if (luaL_newmetatable(L, LOCK_MT)) {
+    lua_pushcfunction(L, l_lock_release);
+    lua_setfield(L, -2, "__gc");
+    lua_newtable(L);
+    lua_pushcfunction(L, l_lock_release);
+    lua_setfield(L, -2, "release");
+    lua_setfield(L, -2, "__index");
+  }
+  lua_setmetatable(L, -2);
+  *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+  if (*fd < 0) {
+    err = errno;
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(err));
+    return 2;
+  }
+  if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+    err = errno;
+    close(*fd);
+    *fd = -1;
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(err));
+    if (err == EWOULDBLOCK) {
+      lua_pushliteral(L, "busy");
+      return 3;
+    }
+    return 2;
+  }
+  return 1;
+}
+
 static const luaL_Reg http_methods[] = {
     {"request", l_http_request}, {"close", l_http_close}, {NULL, NULL}};
 
@@ -742,6 +816,8 @@ static const luaL_Reg functions[] = {{"http", l_http_new},
                                      {"monotonic", l_monotonic},
                                      {"sleep", l_sleep},
                                      {"file_mode", l_file_mode},
+                                     {"file_id", l_file_id},
+                                     {"lock_file", l_lock_file},
                                      {NULL, NULL}};
 
 int luaopen_cams_core(lua_State *L);

@@ -84,7 +84,7 @@ _cams() {
                             ;;
                         update-batch)
                             cmd="$cmd update-batch"
-                            opts="$opts -h --help --input-format --output-file --journal --resume --retry-failed --save-images --max-failures --progress-interval -y --yes --phone-number --prefilled-message --generate-qr-image --cust-space-id"
+                            opts="$opts -h --help --input-format --output-file --overwrite --journal --resume --retry-failed --save-images --max-failures --progress-interval -y --yes --phone-number --prefilled-message --generate-qr-image --cust-space-id"
                             break
                             ;;
                     esac

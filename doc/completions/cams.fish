@@ -99,6 +99,7 @@ complete -c cams -n '__fish_cams_seen_command qrdl delete' -s y -l yes -d 'Confi
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -s h -l help -d 'Show this help message and exit'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l input-format -xa 'csv jsonl' -d 'Format of FILE when its extension does not say'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l output-file -r -d 'Results file, CSV when it ends in .csv, else JSON Lines (default: FILE\'s name with .results.jsonl)'
+complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l overwrite -d 'Replace an existing results file (refused otherwise, unless --resume continues the run that wrote it)'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l journal -r -d 'Journal of finished rows (default: the output file + .journal)'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l resume -d 'Continue an interrupted run from its journal, skipping finished rows'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l retry-failed -d 'With --resume: process the rows that failed again'

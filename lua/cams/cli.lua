@@ -157,6 +157,8 @@ function M.parser()
     :choices{ "csv", "jsonl" }
   batch:option("--output-file", "Results file, CSV when it ends in .csv, else JSON Lines "
     .. "(default: FILE's name with .results.jsonl).")
+  batch:flag("--overwrite", "Replace an existing results file (refused otherwise, unless "
+    .. "--resume continues the run that wrote it).")
   batch:option("--journal", "Journal of finished rows (default: the output file + .journal).")
   batch:flag("--resume", "Continue an interrupted run from its journal, skipping finished rows.")
   batch:flag("--retry-failed", "With --resume: process the rows that failed again.")
@@ -180,9 +182,12 @@ end
 ---------------------------------------------------------------------------
 -- Running
 
-local function say_error(msg)
-  io.stderr:write("cams: ", (tostring(msg):gsub("^cams: ", "")), "\n")
+--- Writes `msg` on stderr as the line "cams: <msg>", made printable: messages may quote a
+-- server.
+function M.say(msg)
+  io.stderr:write("cams: ", term.printable((tostring(msg):gsub("^cams: ", ""))), "\n")
 end
+local say_error = M.say
 
 --- Exit status of a library error: 2 for bad input found before sending, else 1.
 function M.status_of(err)
@@ -193,7 +198,7 @@ function M.status_of(err)
 end
 
 local function fail(err)
-  io.stderr:write(tostring(err), "\n")
+  io.stderr:write(term.printable(tostring(err)), "\n")
   return M.status_of(err)
 end
 
@@ -221,22 +226,26 @@ function M.request_text(req)
   return table.concat(lines, "\n")
 end
 
+-- The --debug trace: each line made printable (answers come from a server).
 local function tracer(stream)
   return function(event, t)
     local lines = {}
-    if event == "request" then
-      for line in (M.request_text(t) .. "\n"):gmatch("([^\n]*)\n") do
-        lines[#lines + 1] = "> " .. line
+    local function add(prefix, text)
+      for line in (tostring(text) .. "\n"):gmatch("([^\n]*)\n") do
+        lines[#lines + 1] = prefix .. term.printable(line)
       end
+    end
+    if event == "request" then
+      add("> ", M.request_text(t))
     elseif t.status == nil then
-      lines[1] = format("< no response (%.3f s): %s", t.seconds or 0, tostring(t.error))
+      add("< ", format("no response (%.3f s): %s", t.seconds or 0, tostring(t.error)))
     else
-      lines[1] = format("< HTTP %s (%.3f s)", tostring(t.status), t.seconds or 0)
+      add("< ", format("HTTP %s (%.3f s)", tostring(t.status), t.seconds or 0))
       for k, v in sorted_pairs(t.headers) do
-        lines[#lines + 1] = "< " .. k .. ": " .. tostring(v)
+        add("< ", k .. ": " .. tostring(v))
       end
       lines[#lines + 1] = "<"
-      lines[#lines + 1] = "< " .. tostring(t.body or ""):gsub("\n", "\n< ")
+      add("< ", t.body or "")
     end
     stream:write(table.concat(lines, "\n"), "\n")
     stream:flush()
@@ -402,7 +411,7 @@ function M.main(argv)
     ok, args = false, "a command is required"
   end
   if not ok then
-    io.stderr:write(parser:get_usage(), "\n\ncams: ", tostring(args), "\n")
+    io.stderr:write(parser:get_usage(), "\n\ncams: ", term.printable(tostring(args)), "\n")
     return M.USAGE
   end
   local client, status = M.client(args)

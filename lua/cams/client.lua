@@ -131,6 +131,7 @@ function M.new(opts, getenv)
   private[client] = {
     owner = setmetatable({ client }, WEAK_VALUE), -- owner[1]: the client
     settings = s,
+    http = http,
     core = core,
     credentials = provider,
     transport = select_transport.new(core, http, s.transport),
@@ -142,6 +143,19 @@ function M.new(opts, getenv)
     sign_input = sign.input(s),
   }
   return client
+end
+
+--- The HTTP settings of `client`'s requests: timeout, connect_timeout, ca_file and the
+-- proxy decided for it (`proxy`, "" for none, and `no_proxy`), for other requests that
+-- must go the same way (the command line's image downloads). A copy.
+function M.http_settings(client)
+  local p = private[client]
+  if not p then
+    error("cams: http_settings expects a client", 2)
+  end
+  local h = p.http
+  return { timeout = h.timeout, connect_timeout = h.connect_timeout, ca_file = h.ca_file,
+    proxy = h.proxy, no_proxy = h.no_proxy }
 end
 
 ---------------------------------------------------------------------------

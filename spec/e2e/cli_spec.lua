@@ -703,4 +703,269 @@ describe("cams command line", function()
       end)
     end)
   end
+
+  -- What update-batch reads and writes, whatever the codes do on update (kept here, so that
+  -- the names of saved images are known in advance).
+  describe("update-batch input and files", function()
+    before_each(function() m:keep_codes(true) end)
+    local folders = 0
+
+    -- a new folder under dir for one test; its path relative to dir (where cams runs)
+    local function folder()
+      folders = folders + 1
+      local name = "files" .. folders
+      assert(util.run("mkdir -p " .. q(dir .. "/" .. name)))
+      return name
+    end
+
+    -- a CSV of n rows (codes K001...) at dir/<path>, the codes seeded at the mock
+    local function write_input(path, n)
+      local lines, codes = { "phone_number,qrdl_code,prefilled_message,generate_qr_image" }, {}
+      for i = 1, n do
+        codes[i] = ("K%03d"):format(i)
+        lines[#lines + 1] = ("%s,%s,message %d,SVG"):format(PHONE, codes[i], i)
+      end
+      m:seed(PHONE, codes)
+      write_file(dir .. "/" .. path, table.concat(lines, "\n") .. "\n")
+      return read_file(dir .. "/" .. path)
+    end
+
+    -- update-batch --yes with the arguments of every list given
+    local function batch(...)
+      local all = { "qrdl", "update-batch", "--yes" }
+      for _, list in ipairs{ ... } do
+        for _, a in ipairs(list) do all[#all + 1] = a end
+      end
+      return cams(all)
+    end
+
+    it("refuses a JSON Lines row that gives a field twice, before sending anything", function()
+      local f = folder()
+      write_file(dir .. "/" .. f .. "/in.jsonl", '{"phone_number":"' .. PHONE .. '","qrdl_code":"K001",'
+        .. '"prefilled_message":"x","generate_qr_image":"SVG"}\n{"phone_number":"' .. PHONE
+        .. '","qrdl_code":"K002","QrdlCode":"K003","prefilled_message":"y","generate_qr_image":"SVG"}\n')
+      local status, out, err = batch{ f .. "/in.jsonl" }
+      assert.equals(2, status, err)
+      assert.equals("", out)
+      assert.equals("cams: " .. f .. "/in.jsonl: line 2: qrdl_code is given twice (as qrdl_code and QrdlCode)\n", err)
+      assert.equals(0, m:request_count())
+    end)
+
+    it("sends CSV values without the spaces around them, and JSON Lines after a BOM", function()
+      local f = folder()
+      m:seed(PHONE, { "K001", "K002", "K003" })
+      write_file(dir .. "/" .. f .. "/a.csv", "qrdl_code,prefilled_message,generate_qr_image,phone_number\r\n"
+        .. " K001 ,  spaced  out  , SVG ,\t" .. PHONE .. "\r\n")
+      write_file(dir .. "/" .. f .. "/b.jsonl", '\239\187\191{"qrdl_code":"K002","prefilled_message":"two",'
+        .. '"generate_qr_image":"PNG","phone_number":"' .. PHONE .. '"}\n{"qrdl_code":"K003 ",'
+        .. '"prefilled_message":" three","generate_qr_image":"SVG","phone_number":' .. PHONE .. '}\n')
+      for _, name in ipairs{ "a.csv", "b.jsonl" } do
+        local status, _, err = batch{ f .. "/" .. name }
+        assert.equals(0, status, err)
+      end
+      local sent = {}
+      for _, r in ipairs(m:requests()) do
+        sent[#sent + 1] = { r.params.QrdlCode, r.params.PrefilledMessage, r.params.GenerateQrImage,
+                            r.params.PhoneNumber }
+      end
+      assert.same({ { "K001", "  spaced  out  ", "SVG", PHONE }, { "K002", "two", "PNG", PHONE },
+                    { "K003", " three", "SVG", PHONE } }, sent)
+    end)
+
+    it("replaces an existing results file only with --overwrite or in a resumed run", function()
+      local f = folder()
+      local input, output = f .. "/in.csv", f .. "/out.csv"
+      write_input(input, 2)
+      write_file(dir .. "/" .. output, "earlier results\n")
+      for _, extra in ipairs{ {}, { "--dry-run" }, { "--resume" } } do
+        local status, out, err = batch({ input, "--output-file", output }, extra)
+        assert.equals(2, status, err)
+        assert.equals("", out)
+        assert.equals("cams: " .. output .. " exists; pass --overwrite to replace it (or --resume with "
+          .. "the journal of the run that wrote it); nothing was sent\n", err)
+      end
+      assert.equals("earlier results\n", read_file(dir .. "/" .. output))
+      assert.equals(0, m:request_count())
+
+      local status, _, err = batch{ input, "--output-file", output, "--overwrite" }
+      assert.equals(0, status, err)
+      assert.matches("^row,status,", read_file(dir .. "/" .. output))
+      status, _, err = batch{ input, "--output-file", output, "--resume" } -- nothing left to send
+      assert.equals(0, status, err)
+      assert.matches("2 rows: 2 updated, 0 failed, 0 left %(2 done before this run%)", err)
+      assert.equals(2, m:request_count())
+    end)
+
+    it("checks that every file it writes can be written before sending anything", function()
+      local f = folder()
+      local input = f .. "/in.csv"
+      write_input(input, 2)
+      assert(util.run("mkdir " .. q(dir .. "/" .. f .. "/adir")))
+      local out, journal = f .. "/out.jsonl", f .. "/j"
+      for _, case in ipairs{
+        { { "--output-file", f .. "/missing/out.jsonl", "--journal", journal },
+          "cannot write the results file " .. f .. "/missing/out.jsonl: " },
+        { { "--output-file", f .. "/adir", "--overwrite", "--journal", journal },
+          "cannot write the results file " .. f .. "/adir: " },
+        { { "--output-file", out, "--journal", f .. "/missing/j" },
+          "cannot write the journal " .. f .. "/missing/j: " },
+        { { "--output-file", out, "--journal", journal, "--save-images", "/proc" },
+          "cannot write in the folder /proc: " },
+        { { "--output-file", out, "--journal", journal, "--save-images", input .. "/qr" },
+          "cannot write in the folder " .. input .. "/qr: " },
+      } do
+        local status, stdout, err = batch({ input }, case[1])
+        assert.equals(2, status, err)
+        assert.equals("", stdout)
+        assert.truthy(err:find("cams: " .. case[2], 1, true), err)
+        assert.matches("; nothing was sent\n$", err)
+        assert.is_nil(read_file(dir .. "/" .. out))
+        assert.is_nil(read_file(dir .. "/" .. journal))
+      end
+      assert.equals(0, m:request_count())
+    end)
+
+    it("lets one run at a time use a journal: another is refused and sends nothing", function()
+      local f = folder()
+      local input, output = f .. "/in.csv", f .. "/out.jsonl"
+      local N = 20
+      write_input(input, N)
+      local journal = dir .. "/" .. output .. ".journal"
+      local rc_file = dir .. "/" .. f .. "/first.rc"
+      -- the first run, slowed down by its rate limit (about 10 s)
+      local first = command{ "--qps", "2", "qrdl", "update-batch", input, "--yes", "--output-file",
+        output } .. " >/dev/null 2>" .. q(dir .. "/" .. f .. "/first.err") .. " </dev/null; echo $? >"
+        .. q(rc_file)
+      os.execute("sh -c " .. q(first) .. " >/dev/null 2>&1 </dev/null &")
+      local deadline = socket.gettime() + 60
+      local function finished()
+        local n = 0
+        for k, l in ipairs(lines_of(read_file(journal) or "")) do
+          local ok, rec = pcall(cjson.decode, l)
+          if k > 1 and ok and type(rec) == "table" and rec.status == "ok" then n = n + 1 end
+        end
+        return n
+      end
+      while finished() < 1 do
+        assert.is_true(socket.gettime() < deadline, "the first run made no progress")
+        socket.sleep(0.01)
+      end
+      for _, extra in ipairs{ { "--resume" }, {} } do
+        local status, out, err = batch({ input, "--output-file", output, "--qps", "200" }, extra)
+        assert.is_nil(read_file(rc_file), "the first run ended before the second was refused")
+        assert.equals(2, status, err)
+        assert.equals("", out)
+        assert.equals("cams: " .. output .. ".journal is in use by another run of update-batch; "
+          .. "wait for it to end; nothing was sent\n", err)
+      end
+      while not (read_file(rc_file) or ""):match("%d") do
+        assert.is_true(socket.gettime() < deadline, "the first run did not end")
+        socket.sleep(0.05)
+      end
+      assert.equals("0", read_file(rc_file):match("%d+"), read_file(dir .. "/" .. f .. "/first.err"))
+      assert.equals(N, finished())
+      assert.equals(N, m:request_count()) -- every row sent once, by the first run
+    end)
+
+    it("resumes from a journal with lines that are not records of the batch", function()
+      local f = folder()
+      local input = f .. "/in.csv"
+      write_input(input, 3)
+      m:fail("Ram.PermissionDeny", 1)
+      local args = { input, "--retries", "0", "--output-file", f .. "/out.jsonl" }
+      local status, _, err = batch(args, { "--max-failures", "1" })
+      assert.equals(1, status, err)
+      local journal = dir .. "/" .. f .. "/out.jsonl.journal"
+      local text = read_file(journal)
+      for _, line in ipairs{ '{"row":NaN,"status":"ok"}', '{"row":Infinity,"status":"ok"}',
+          '{"row":1e300,"status":"ok"}', '{"row":-1,"status":"ok"}', '{"row":4,"status":"ok"}',
+          '{"row":2.5,"status":"ok"}', '{"row":"2","status":"ok"}', '{"row":2}',
+          '{"row":3,"status":"done"}', '{"row":3,"status":"ok","qrdl_code":{}}', '[3]' } do
+        text = text .. line .. "\n"
+      end
+      write_file(journal, text)
+      status, _, err = batch(args, { "--resume", "--retry-failed" })
+      assert.equals(0, status, err)
+      assert.matches("3 rows: 3 updated, 0 failed, 0 left %(0 done before this run%)", err)
+      assert.equals(4, m:request_count()) -- the failed row, then every row once
+    end)
+
+    it("refuses an output file or journal that is the input or each other, under any name",
+      function()
+        local f = folder()
+        local input = f .. "/codes.csv"
+        local original = write_input(input, 2)
+        assert(util.run("cd " .. q(dir .. "/" .. f) .. " && ln -s codes.csv soft.csv && ln codes.csv hard.csv"))
+        for _, case in ipairs{
+          { "--output-file", "./" .. input },
+          { "--output-file", dir .. "/" .. input },
+          { "--output-file", f .. "/soft.csv" },
+          { "--output-file", f .. "/hard.csv" },
+          { "--output-file", f .. "/out.csv", "--journal", f .. "/../" .. input },
+          { "--output-file", f .. "/out.csv", "--journal", f .. "/soft.csv" },
+          { "--output-file", f .. "/out.csv", "--journal", "./" .. f .. "/out.csv" },
+          -- the temporary copy written before the results are renamed into place
+          { "--output-file", f .. "/out.csv", "--journal", f .. "/out.csv.part" },
+        } do
+          local status, out, err = batch({ input }, case)
+          assert.equals(2, status, table.concat(case, " ") .. ": " .. err)
+          assert.equals("", out)
+          assert.matches("are the same file; nothing was sent", err)
+        end
+        -- an input named like the results' temporary copy
+        write_input(f .. "/r.csv.part", 2)
+        local status, _, err = batch{ f .. "/r.csv.part", "--input-format", "csv", "--output-file",
+          f .. "/r.csv" }
+        assert.equals(2, status, err)
+        assert.matches("the input file " .. f .. "/r.csv.part and the temporary copy of the results "
+          .. "file " .. f .. "/r.csv.part are the same file", err)
+        assert.equals(original, read_file(dir .. "/" .. input))
+        assert.equals(0, m:request_count())
+      end)
+
+    it("downloads the QR images the way its calls go, never through ALL_PROXY", function()
+      m:config{ serve_images = 1 }
+      local f = folder()
+      local input = f .. "/in.csv"
+      write_input(input, 2)
+      -- nothing listens there: an image fetched through it would fail
+      local status, out, err = cams({ "--output", "tsv", "--query", "images_failed", "qrdl",
+        "update-batch", input, "--yes", "--save-images", f .. "/qr" },
+        { env = { ALL_PROXY = "http://127.0.0.1:1", all_proxy = "http://127.0.0.1:1" } })
+      assert.equals(0, status, err)
+      assert.equals("0\n", out)
+      assert.equals(2, m:image_count())
+      assert.matches("^<svg", read_file(dir .. "/" .. f .. "/qr/K001.svg"))
+    end)
+
+    it("never saves a QR image over the input, the results or the journal", function()
+      m:config{ serve_images = 1 }
+      local f = folder()
+      -- an input whose name an image of the folder may take: refused before sending
+      local original = write_input(f .. "/K001.svg", 2)
+      local status, _, err = batch{ f .. "/K001.svg", "--input-format", "csv", "--output-file",
+        f .. "/out.jsonl", "--save-images", f }
+      assert.equals(2, status, err)
+      assert.matches("the QR images saved in " .. f .. " may take the name of the input file "
+        .. f .. "/K001.svg; nothing was sent", err)
+      assert.equals(0, m:request_count())
+      assert.equals(original, read_file(dir .. "/" .. f .. "/K001.svg"))
+
+      -- the input reached through a link, its file in the images folder: that image is not
+      -- saved (it would replace the input), the others are
+      assert(util.run("mkdir " .. q(dir .. "/" .. f .. "/qr") .. " && mv " .. q(dir .. "/" .. f .. "/K001.svg")
+        .. " " .. q(dir .. "/" .. f .. "/qr/K001.svg") .. " && ln -s qr/K001.svg " .. q(dir .. "/" .. f .. "/in.csv")))
+      status, _, err = batch{ f .. "/in.csv", "--output-file", f .. "/out.jsonl", "--save-images", f .. "/qr" }
+      assert.equals(1, status, err)
+      assert.matches("1 image downloads failed", err)
+      assert.equals(original, read_file(dir .. "/" .. f .. "/in.csv"))
+      local recs = {}
+      for _, l in ipairs(lines_of(read_file(dir .. "/" .. f .. "/out.jsonl"))) do recs[#recs + 1] = cjson.decode(l) end
+      assert.equals("ok", recs[1].status)
+      assert.matches("would replace the input file", recs[1].image_error)
+      assert.is_nil(recs[1].image_file)
+      assert.equals(f .. "/qr/K002.svg", recs[2].image_file)
+      assert.matches("^<svg", read_file(dir .. "/" .. f .. "/qr/K002.svg"))
+    end)
+  end)
 end)

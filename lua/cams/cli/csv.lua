@@ -1,6 +1,5 @@
 --- CSV as RFC 4180 describes it: comma-separated fields, records ending in CRLF or
 -- LF, fields in double quotes may hold commas, line breaks and doubled quotes ("").
--- A UTF-8 byte order mark at the start is skipped (spreadsheets write one).
 
 local M = {}
 
@@ -11,9 +10,6 @@ local find, sub = string.find, string.sub
 function M.parse(text)
   local records = {}
   local pos, n, line = 1, #text, 1
-  if sub(text, 1, 3) == "\239\187\191" then
-    pos = 4
-  end
   local record = { line = 1 }
   local field_start_line
   while true do

@@ -16,8 +16,78 @@ Journal.__index = Journal
 
 M.KIND = "cams qrdl update-batch journal"
 
---- Reads a journal. Returns nil when there is no file; else the header and a table
--- row number -> last record; or false and a message when the file is not a journal.
+-- Statuses of a row in the journal: finished, or noted as being sent.
+local STATUSES = { ok = true, error = true, sending = true }
+
+-- A whole number in 1..max (NaN, infinities and fractions are not).
+local function count_in(v, max)
+  return type(v) == "number" and v >= 1 and v <= max and v % 1 == 0
+end
+
+-- The header of the first line: the kind, a checksum and a row count; or nil.
+local function header_of(line)
+  local h = cjson.decode(line)
+  if type(h) ~= "table" or h.kind ~= M.KIND or type(h.checksum) ~= "string"
+      or not count_in(h.rows, 2 ^ 53) then
+    return nil
+  end
+  h.rows = math.floor(h.rows)
+  return h
+end
+
+-- The record of a line, when it is one of a batch of `rows` rows: an object with a whole
+-- row number in 1..rows, a known status and only text or true/false besides; else nil.
+local function record_of(line, rows)
+  local rec = cjson.decode(line)
+  if type(rec) ~= "table" or not count_in(rec.row, rows) or not STATUSES[rec.status] then
+    return nil
+  end
+  for k, v in pairs(rec) do
+    if k ~= "row" and (type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "boolean")) then
+      return nil
+    end
+  end
+  rec.row = math.floor(rec.row)
+  return rec
+end
+
+--- Parses the text of a journal (`name` for messages). Returns the header, a table row
+-- number -> last record, and false when the last line was cut short; nil for an empty
+-- text (a journal locked by a run that sent nothing yet); or false and a message when
+-- the text is not a journal.
+-- A line that is not a record of this batch (the torn end of a killed run, or a line
+-- damaged or written by hand) is passed over: its row counts as not done.
+function M.parse(text, name)
+  if text == "" then
+    return nil
+  end
+  local header, records, n = nil, {}, 0
+  for line in text:gmatch("([^\n]*)\n?") do
+    n = n + 1
+    if n == 1 then
+      header = header_of(line)
+      if not header then
+        return false, name .. " is not a journal of update-batch"
+      end
+    elseif line ~= "" then
+      local rec = record_of(line, header.rows)
+      if rec then
+        records[rec.row] = rec
+      end
+    end
+  end
+  return header, records, text:sub(-1) == "\n"
+end
+
+--- Takes the lock of the journal at `path`, which is created (empty) when missing: one
+-- run at a time uses a journal. Returns the lock (lock:release()), or nil, the reason and
+-- "busy" when another run holds it. The operating system releases it when the process
+-- ends, however it ends.
+function M.lock(path)
+  return require("cams.core").lock_file(path)
+end
+
+--- Reads the journal at `path`: nil when there is no file, else what M.parse returns.
 function M.read(path)
   local f = io.open(path, "rb")
   if not f then
@@ -25,26 +95,7 @@ function M.read(path)
   end
   local text = f:read("*a") or ""
   f:close()
-  local header, records, n = nil, {}, 0
-  for line in text:gmatch("([^\n]*)\n?") do
-    n = n + 1
-    if n == 1 then
-      header = cjson.decode(line)
-      if type(header) ~= "table" or header.kind ~= M.KIND then
-        return false, path .. " is not a journal of update-batch"
-      end
-    elseif line ~= "" then
-      local rec = cjson.decode(line)
-      -- an undecodable line is the torn end of a killed run: that row is not done
-      if type(rec) == "table" and type(rec.row) == "number" then
-        records[math.floor(rec.row)] = rec
-      end
-    end
-  end
-  if not header then
-    return false, path .. " is empty"
-  end
-  return header, records, text:sub(-1) == "\n" or text == ""
+  return M.parse(text, path)
 end
 
 local function open_append(path)

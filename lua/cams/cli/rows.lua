@@ -2,7 +2,11 @@
 --
 -- Column names and JSON keys are the operation's parameters, snake_case
 -- (`qrdl_code`) or PascalCase (`QrdlCode`); an unknown name is an error, never
--- dropped. Empty CSV cells and JSON nulls count as missing. Blank lines are skipped.
+-- dropped, and so is a field given twice (under one name or both). Values are text
+-- (JSON whole numbers become their digits): every field but prefilled_message loses the
+-- ASCII white space around it (spreadsheets pad cells), and a value left empty counts as
+-- missing, like a JSON null. A UTF-8 byte order mark at the start is skipped (spreadsheets
+-- and editors write one). Blank lines are skipped.
 
 local cjson = require "cjson.safe"
 local csv = require "cams.cli.csv"
@@ -11,7 +15,53 @@ local validate = require "cams.validate"
 
 local M = {}
 
-local format = string.format
+local byte, find, format, sub = string.byte, string.find, string.format, string.sub
+
+local BOM = "\239\187\191"
+
+-- Fields whose white space is the user's text, kept as it is (the message may start with
+-- a space or end with a line break).
+local UNTRIMMED = { prefilled_message = true }
+
+local SPACE = { [9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true }
+
+-- `s` without the ASCII white space around it.
+local function trim(s)
+  local i, j = 1, #s
+  while i <= j and SPACE[byte(s, i)] do
+    i = i + 1
+  end
+  while j >= i and SPACE[byte(s, j)] do
+    j = j - 1
+  end
+  return sub(s, i, j)
+end
+
+-- The text `s` of field `key` as it goes in a row: trimmed unless UNTRIMMED; nil when empty.
+local function field_value(key, s)
+  if not UNTRIMMED[key] then
+    s = trim(s)
+  end
+  if s ~= "" then
+    return s
+  end
+  return nil
+end
+
+-- A JSON value of field `key` as text (whole numbers as their digits), or nil and why not.
+local function json_text(key, v)
+  if type(v) == "string" then
+    return v
+  elseif type(v) == "number" then
+    local s, why = validate.integer_string(v)
+    if s then
+      return s
+    end
+    return nil, format("%s: %s", key, why)
+  end
+  return nil, format("%s must be text, not %s", key,
+    type(v) == "table" and "a list or object" or type(v))
+end
 
 local function read_all(path)
   local f, err = io.open(path, "rb")
@@ -74,7 +124,7 @@ local function from_csv(text, path, name_of)
   end
   local keys, seen = {}, {}
   for i, name in ipairs(header) do
-    local key, msg = name_of(name:match("^%s*(.-)%s*$"))
+    local key, msg = name_of(trim(name))
     if not key then
       return nil, msg
     end
@@ -93,14 +143,52 @@ local function from_csv(text, path, name_of)
       end
       local row = {}
       for i, key in ipairs(keys) do
-        if rec[i] ~= "" then
-          row[key] = rec[i]
-        end
+        row[key] = field_value(key, rec[i])
       end
       rows[#rows + 1] = row
     end
   end
   return rows
+end
+
+-- Names of the members of the JSON object `text` (which cjson has decoded, so it is well
+-- formed), in the order of the text: a name given twice is seen twice here, whereas the
+-- decoded table keeps one of its values.
+local function member_names(text)
+  local names, depth, pos, want_name = {}, 0, 1, false
+  while true do
+    local at = find(text, '[{}%[%],"]', pos)
+    if not at then
+      return names
+    end
+    local c = sub(text, at, at)
+    if c == '"' then
+      local stop = at
+      repeat
+        stop = find(text, '["\\]', stop + 1)
+        if not stop then
+          return names
+        end
+        local escaped = sub(text, stop, stop) == "\\"
+        if escaped then
+          stop = stop + 1
+        end
+      until not escaped
+      if want_name then
+        names[#names + 1] = cjson.decode(sub(text, at, stop))
+        want_name = false
+      end
+      pos = stop + 1
+    else
+      if c == "{" or c == "[" then
+        depth = depth + 1
+      elseif c == "}" or c == "]" then
+        depth = depth - 1
+      end
+      want_name = depth == 1 and (c == "{" or c == ",")
+      pos = at + 1
+    end
+  end
 end
 
 local function from_jsonl(text, path, name_of)
@@ -109,17 +197,27 @@ local function from_jsonl(text, path, name_of)
     line = line + 1
     if l:match("%S") then
       local obj = cjson.decode(l)
-      if type(obj) ~= "table" or next(obj) ~= nil and rawget(obj, 1) ~= nil then
+      if type(obj) ~= "table" or not l:match("^%s*{") then
         return nil, format("%s: line %d is not a JSON object", path, line)
       end
-      local row = {}
-      for k, v in pairs(obj) do
-        local key, msg = name_of(k)
+      local row, given = {}, {}
+      for _, name in ipairs(member_names(l)) do
+        local key, msg = name_of(name)
         if not key then
           return nil, msg
         end
+        if given[key] then
+          return nil, format("%s: line %d: %s is given twice%s", path, line, key,
+            given[key] ~= name and format(" (as %s and %s)", given[key], name) or "")
+        end
+        given[key] = name
+        local v = obj[name]
         if v ~= cjson.null then
-          row[key] = v
+          local value, why = json_text(key, v)
+          if not value then
+            return nil, format("%s: line %d: %s", path, line, why)
+          end
+          row[key] = field_value(key, value)
         end
       end
       rows[#rows + 1] = row
@@ -139,26 +237,34 @@ function M.format_of(path)
   return nil
 end
 
---- Rows of operation `op_name` from the file at `path`. `fmt` is "csv", "jsonl" or nil
--- (from the extension, else from the first character). Returns rows (snake_case keys)
--- and the file's checksum, or nil and a message.
-function M.read(path, op_name, fmt)
-  local text, err = read_all(path)
-  if not text then
-    return nil, err
-  end
-  fmt = fmt or M.format_of(path) or (text:match("^%s*{") and "jsonl" or "csv")
-  local name_of = namer(op_name, path)
-  local rows
+--- Rows of operation `op_name` from `text`, the contents of a file (`name` for
+-- messages). `fmt` is "csv", "jsonl" or nil (told from the first character). Returns rows
+-- (snake_case keys, text values) and the checksum of the text, or nil and a message.
+function M.parse(text, op_name, fmt, name)
+  name = name or "input"
+  local body = sub(text, 1, 3) == BOM and sub(text, 4) or text
+  fmt = fmt or (body:match("^%s*{") and "jsonl" or "csv")
+  local name_of = namer(op_name, name)
+  local rows, err
   if fmt == "csv" then
-    rows, err = from_csv(text, path, name_of)
+    rows, err = from_csv(body, name, name_of)
   else
-    rows, err = from_jsonl(text, path, name_of)
+    rows, err = from_jsonl(body, name, name_of)
   end
   if not rows then
     return nil, err
   end
   return rows, M.checksum(text)
+end
+
+--- Rows of operation `op_name` from the file at `path`, as M.parse; `fmt` defaults to
+-- what the file's extension says.
+function M.read(path, op_name, fmt)
+  local text, err = read_all(path)
+  if not text then
+    return nil, err
+  end
+  return M.parse(text, op_name, fmt or M.format_of(path), path)
 end
 
 return M

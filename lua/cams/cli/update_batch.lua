@@ -36,9 +36,7 @@ local SENDING = "sending"
 -- Row options that fill empty fields (every update parameter but the code).
 local DEFAULTED = { "phone_number", "prefilled_message", "generate_qr_image", "cust_space_id" }
 
-local function say(msg)
-  io.stderr:write("cams: ", msg, "\n")
-end
+local say = cli.say
 
 -- A field of a row or a result as text for the results file.
 local function cell(v)
@@ -141,6 +139,39 @@ local function tally(records, n)
   return t
 end
 
+-- Why the files of a batch (a list of { description, path }) cannot be used together: two
+-- of them are one file, or a QR image saved in `images_dir` may replace one; nil when none.
+local function clashing(batch_files, images_dir)
+  for i, a in ipairs(batch_files) do
+    for j = i + 1, #batch_files do
+      local b = batch_files[j]
+      if files.same(a[2], b[2]) then
+        return format("%s %s and %s %s are the same file", a[1], a[2], b[1], b[2])
+      end
+    end
+    if images_dir and images.may_replace(images_dir, a[2]) then
+      return format("the QR images saved in %s may take the name of %s %s", images_dir, a[1], a[2])
+    end
+  end
+  return nil
+end
+
+-- Why a file the run writes cannot be written (the results, the images' folder; the
+-- journal is open already, locked); nil when all can.
+local function unwritable_file(out_path, images_dir)
+  local ok, err = files.can_write(out_path)
+  if not ok then
+    return format("cannot write the results file %s: %s", out_path, err)
+  end
+  if images_dir then
+    ok, err = files.can_make_folder(images_dir)
+    if not ok then
+      return format("cannot write in the folder %s: %s", images_dir, err)
+    end
+  end
+  return nil
+end
+
 -- Rows from the file, with the row options filling empty fields; nil, status on error.
 local function load_rows(args, client)
   local rows, checksum = read_rows.read(args.file, "update_qrdl", args.input_format)
@@ -177,6 +208,193 @@ local function load_rows(args, client)
   return rows, checksum
 end
 
+-- One run: args, client, rows, n (row count), checksum (of the input), out_path,
+-- journal_path, batch_files (the list of { description, path } no two of which may be one
+-- file) and, once the journal is read, header (of an earlier run; nil when none), records
+-- (row -> record) and complete (false when its last line was cut short).
+
+-- Reads the journal of an earlier run into `b`: true, or nil and why the run cannot go on.
+local function read_journal(b)
+  local header, records, complete = journal.read(b.journal_path)
+  if header == false then
+    return nil, records
+  end
+  if header and not b.args.resume then
+    return nil, format("%s holds the journal of an earlier run of this batch; pass --resume "
+      .. "to continue it, or remove it to start over", b.journal_path)
+  end
+  if header and (header.checksum ~= b.checksum or header.rows ~= b.n) then
+    return nil, format("%s belongs to a different input (%s changed since that run); remove "
+      .. "it to start over", b.journal_path, b.args.file)
+  end
+  if not header and not b.args.overwrite and files.exists(b.out_path) then
+    return nil, format("%s exists; pass --overwrite to replace it (or --resume with the "
+      .. "journal of the run that wrote it); nothing was sent", b.out_path)
+  end
+  b.header, b.records, b.complete = header, records or {}, complete
+  return true
+end
+
+-- True when row i needs no sending: finished in an earlier run, and not a failure that
+-- --retry-failed sends again.
+local function finished(b, i)
+  local rec = b.records[i]
+  return rec ~= nil and rec.status ~= SENDING and (rec.status == "ok" or not b.args.retry_failed)
+end
+
+-- --dry-run: the signed requests of the rows to send (secrets redacted).
+local function print_requests(b)
+  local first = true
+  for i = 1, b.n do
+    if not finished(b, i) then
+      if not first then
+        io.stdout:write("\n")
+      end
+      first = false
+      cli.print_request(b.args, assert(b.client:prepare("update_qrdl", b.rows[i])))
+    end
+  end
+  return cli.OK
+end
+
+-- Sends the `todo` rows not finished, after confirmation, each noted in the journal.
+-- Returns true when the rows ran (interrupted or not, as the second value), or nil and
+-- an exit status.
+local function send_rows(b, todo)
+  local args, rows, records = b.args, b.rows, b.records
+  local ok, why = term.confirm(format("This updates %d QR code%s from %s. %s", todo,
+    todo == 1 and "" or "s", args.file, cli.WARNINGS.update_qrdl), args.yes)
+  if not ok then
+    say(why or "not confirmed; nothing was sent")
+    return nil, cli.USAGE
+  end
+  local saver
+  if args.save_images then
+    if not make_dir(args.save_images) then
+      say("cannot create the folder " .. args.save_images .. "; nothing was sent")
+      return nil, cli.USAGE
+    end
+    saver = images.new(b.client, args.save_images, b.batch_files)
+  end
+  local j, jerr
+  if b.header then
+    j, jerr = journal.reopen(b.journal_path, b.complete)
+  else
+    j, jerr = journal.create(b.journal_path, { input = args.file, checksum = b.checksum,
+      rows = b.n })
+    b.journal_started = j ~= nil
+  end
+  if not j then
+    say("cannot write the journal: " .. tostring(jerr) .. "; nothing was sent")
+    return nil, cli.USAGE
+  end
+  j.order = M.FIELDS
+
+  local bar = progress.new{ total = todo, now = require("cams.core").monotonic,
+    tty = term.isatty(2), interval = args.progress_interval }
+  local failures = 0
+  local ran, run_err = pcall(b.client.update_many, b.client, rows, {
+    skip = function(i) return finished(b, i) end,
+    resend = function(i) return records[i] ~= nil and records[i].status == SENDING end,
+    on_start = function(i)
+      local written, werr = j:add{ row = i, status = SENDING,
+        phone_number = cell(rows[i].phone_number), qrdl_code = cell(rows[i].qrdl_code) }
+      if not written then
+        error("cannot write the journal: " .. tostring(werr), 0)
+      end
+    end,
+    on_result = function(i, res, err)
+      if err and is_interrupt(err) then
+        error("interrupted!", 0)
+      end
+      local rec = M.record(i, rows[i], res, err)
+      if res ~= nil and saver then
+        rec.image_file, rec.image_error = saver:save(res.Data, i)
+      end
+      local written, werr = j:add(rec)
+      if not written then
+        error("cannot write the journal: " .. tostring(werr), 0)
+      end
+      records[i] = rec
+      if rec.status ~= "ok" or rec.image_error then
+        failures = failures + 1
+      end
+      return not (args.max_failures and failures >= args.max_failures)
+    end,
+    on_progress = function(done, _, failed)
+      bar:update(done, failed)
+    end,
+  })
+  bar:finish()
+  j:close()
+  if saver then
+    saver:close()
+  end
+  if not ran and not is_interrupt(run_err) then
+    say(tostring(run_err))
+    return nil, cli.FAILED
+  end
+  return true, not ran
+end
+
+-- Writes the results file and the summary (stderr, then stdout); returns the exit status.
+local function report(b, before, interrupted)
+  local written, werr = write_results(b.out_path, b.records, b.n)
+  if not written then
+    say("cannot write " .. b.out_path .. ": " .. tostring(werr))
+    return cli.FAILED
+  end
+  local t = tally(b.records, b.n)
+  local notes = {}
+  if t.images_failed > 0 then
+    notes[#notes + 1] = format(", %d image downloads failed", t.images_failed)
+  end
+  io.stderr:write(format("%s%d rows: %d updated, %d failed, %d left%s (%d done before this "
+    .. "run); results in %s\n", interrupted and "interrupted; " or "", b.n, t.updated, t.failed,
+    t.left, table.concat(notes), before, b.out_path))
+  if t.left > 0 then
+    io.stderr:write("run the same command with --resume to continue\n")
+  end
+  t.resumed, t.output_file, t.journal = before, b.out_path, b.journal_path
+  local status = cli.print_result(b.args, t)
+  if interrupted then
+    return cli.INTERRUPTED
+  elseif t.failed > 0 or t.left > 0 or t.images_failed > 0 then
+    return cli.FAILED
+  end
+  return status
+end
+
+-- The run once the journal is locked; returns the exit status.
+local function run_locked(b)
+  local ok, why = read_journal(b)
+  if not ok then
+    say(why)
+    return cli.USAGE
+  end
+  why = unwritable_file(b.out_path, b.args.save_images)
+  if why then
+    say(why .. "; nothing was sent")
+    return cli.USAGE
+  end
+  local todo = 0
+  for i = 1, b.n do
+    if not finished(b, i) then
+      todo = todo + 1
+    end
+  end
+  local interrupted = false
+  if todo > 0 then
+    local status
+    ok, status = send_rows(b, todo)
+    if not ok then
+      return status
+    end
+    interrupted = status
+  end
+  return report(b, b.n - todo, interrupted)
+end
+
 function M.run(args, client)
   if args.retry_failed and not args.resume then
     say("--retry-failed goes with --resume")
@@ -186,164 +404,42 @@ function M.run(args, client)
   if not rows then
     return checksum
   end
-  local n = #rows
   local out_path = args.output_file or default_output(args.file)
   local journal_path = args.journal or (out_path .. ".journal")
-  if out_path == args.file or journal_path == args.file or out_path == journal_path then
-    say("the input, output and journal files must be different files")
+  local b = { args = args, client = client, rows = rows, n = #rows, checksum = checksum,
+    out_path = out_path, journal_path = journal_path, batch_files = {
+      { "the input file", args.file },
+      { "the results file", out_path },
+      { "the temporary copy of the results file", out_path .. ".part" },
+      { "the journal", journal_path },
+    } }
+  local clash = clashing(b.batch_files, args.save_images)
+  if clash then
+    say(clash .. "; nothing was sent")
     return cli.USAGE
   end
-
-  local header, records, complete = journal.read(journal_path)
-  if header == false then
-    say(records)
-    return cli.USAGE
-  end
-  if header and not args.resume then
-    say(format("%s holds the journal of an earlier run of this batch; pass --resume to "
-      .. "continue it, or remove it to start over", journal_path))
-    return cli.USAGE
-  end
-  if header and (header.checksum ~= checksum or header.rows ~= n) then
-    say(format("%s belongs to a different input (%s changed since that run); remove it to "
-      .. "start over", journal_path, args.file))
-    return cli.USAGE
-  end
-  records = records or {}
-  for i in pairs(records) do
-    if i < 1 or i > n then
-      records[i] = nil
-    end
-  end
-  local function finished(i)
-    local rec = records[i]
-    return rec ~= nil and rec.status ~= SENDING and (rec.status == "ok" or not args.retry_failed)
-  end
-  local function in_flight(i)
-    return records[i] ~= nil and records[i].status == SENDING
-  end
-  local todo = 0
-  for i = 1, n do
-    if not finished(i) then
-      todo = todo + 1
-    end
-  end
-
   if args.dry_run then
-    local first = true
-    for i = 1, n do
-      if not finished(i) then
-        if not first then
-          io.stdout:write("\n")
-        end
-        first = false
-        cli.print_request(args, assert(client:prepare("update_qrdl", rows[i])))
-      end
-    end
-    return cli.OK
-  end
-
-  local before = n - todo
-  local interrupted = false
-  if todo > 0 then
-    local ok, why = term.confirm(format("This updates %d QR code%s from %s. %s", todo,
-      todo == 1 and "" or "s", args.file, cli.WARNINGS.update_qrdl), args.yes)
+    local ok, why = read_journal(b)
     if not ok then
-      say(why or "not confirmed; nothing was sent")
+      say(why)
       return cli.USAGE
     end
-    local saver
-    if args.save_images then
-      if not make_dir(args.save_images) then
-        say("cannot create the folder " .. args.save_images)
-        return cli.USAGE
-      end
-      saver = images.new(client, args.save_images)
-    end
-    local j, jerr
-    if header then
-      j, jerr = journal.reopen(journal_path, complete)
-    else
-      j, jerr = journal.create(journal_path, { input = args.file, checksum = checksum, rows = n })
-    end
-    if not j then
-      say("cannot write the journal: " .. tostring(jerr))
-      return cli.FAILED
-    end
-    j.order = M.FIELDS
-
-    local bar = progress.new{ total = todo, now = require("cams.core").monotonic,
-      tty = term.isatty(2), interval = args.progress_interval }
-    local failures = 0
-    local ran, run_err = pcall(client.update_many, client, rows, {
-      skip = finished,
-      resend = in_flight,
-      on_start = function(i)
-        local written, werr = j:add{ row = i, status = SENDING,
-          phone_number = cell(rows[i].phone_number), qrdl_code = cell(rows[i].qrdl_code) }
-        if not written then
-          error("cannot write the journal: " .. tostring(werr), 0)
-        end
-      end,
-      on_result = function(i, res, err)
-        if err and is_interrupt(err) then
-          error("interrupted!", 0)
-        end
-        local rec = M.record(i, rows[i], res, err)
-        if res ~= nil and saver then
-          rec.image_file, rec.image_error = saver:save(res.Data, i)
-        end
-        local written, werr = j:add(rec)
-        if not written then
-          error("cannot write the journal: " .. tostring(werr), 0)
-        end
-        records[i] = rec
-        if rec.status ~= "ok" or rec.image_error then
-          failures = failures + 1
-        end
-        return not (args.max_failures and failures >= args.max_failures)
-      end,
-      on_progress = function(done, _, failed)
-        bar:update(done, failed)
-      end,
-    })
-    bar:finish()
-    j:close()
-    if saver then
-      saver:close()
-    end
-    if not ran then
-      if not is_interrupt(run_err) then
-        say(tostring(run_err))
-        return cli.FAILED
-      end
-      interrupted = true
-    end
+    return print_requests(b)
   end
-
-  local written, werr = write_results(out_path, records, n)
-  if not written then
-    say("cannot write " .. out_path .. ": " .. tostring(werr))
-    return cli.FAILED
+  -- one run at a time: a second one would send the rows the first has not finished yet
+  local existed = files.exists(journal_path)
+  local lock, err, busy = journal.lock(journal_path)
+  if not lock then
+    say(busy and format("%s is in use by another run of update-batch; wait for it to end; "
+      .. "nothing was sent", journal_path)
+      or format("cannot write the journal %s: %s; nothing was sent", journal_path, err))
+    return cli.USAGE
   end
-  local t = tally(records, n)
-  local notes = {}
-  if t.images_failed > 0 then
-    notes[#notes + 1] = format(", %d image downloads failed", t.images_failed)
+  local status = run_locked(b)
+  if not existed and not b.journal_started then
+    os.remove(journal_path) -- the empty file of the lock
   end
-  io.stderr:write(format("%s%d rows: %d updated, %d failed, %d left%s (%d done before this "
-    .. "run); results in %s\n", interrupted and "interrupted; " or "", n, t.updated, t.failed,
-    t.left, table.concat(notes), before, out_path))
-  if t.left > 0 then
-    io.stderr:write("run the same command with --resume to continue\n")
-  end
-  t.resumed, t.output_file, t.journal = before, out_path, journal_path
-  local status = cli.print_result(args, t)
-  if interrupted then
-    return cli.INTERRUPTED
-  elseif t.failed > 0 or t.left > 0 or t.images_failed > 0 then
-    return cli.FAILED
-  end
+  lock:release()
   return status
 end
 
