@@ -128,16 +128,28 @@ local function hex(c)
   return string.format("\\x%02X", c:byte())
 end
 
---- Text from a server, safe to print on a terminal: control bytes (ESC included) escaped
--- as \xHH, and every byte above 127 too when the text is not valid UTF-8 (a compressed
--- or binary body, say).
+-- A 2- or 3-byte UTF-8 sequence as \uNNNN.
+local function code_point(c)
+  local a, b, d = c:byte(1, 3)
+  local n = d and ((a % 16) * 4096 + (b % 64) * 64 + d % 64) or ((a % 32) * 64 + b % 64)
+  return string.format("\\u%04X", n)
+end
+
+--- Text from a server, safe to print on a terminal: control characters (C0, DEL, C1),
+-- the bidirectional controls and the line and paragraph separators are escaped (\x1B,
+-- \u009B, \u202E), so nothing in it moves the cursor, changes colours or the title, or
+-- reorders the line. Text that is not valid UTF-8 (a compressed or binary body) has every
+-- byte outside printable ASCII escaped.
 function M.printable(s)
-  s = s:gsub("[%c\127]", hex)
   local ok, core = pcall(require, "cams.core")
   if s:find("[\128-\255]") and not (ok and type(core) == "table" and core.utf8_valid(s)) then
-    s = s:gsub("[\128-\255]", hex)
+    return (s:gsub("[%c\127-\255]", hex))
   end
-  return s
+  return (s:gsub("[%c\127]", hex)
+    :gsub("\194[\128-\159]", code_point)            -- C1 controls (U+0080..U+009F)
+    :gsub("\216\156", code_point)                    -- U+061C arabic letter mark
+    :gsub("\226\128[\142\143\168-\174]", code_point) -- U+200E/F, U+2028..U+202E
+    :gsub("\226\129[\166-\169]", code_point))         -- U+2066..U+2069 isolates
 end
 
 --- `s` with every occurrence of each non-empty string in `secrets` replaced
@@ -161,7 +173,8 @@ function M.from_response(action, status, body, raw, headers)
     recommend = string_or_nil(body.Recommend)
   end
   -- what a server wrote is shown as it is only when it is printable text
-  code, message = code and M.printable(code), message and M.printable(message)
+  -- (a message's line breaks become spaces, as tostring(err) would show them)
+  code, message = code and M.printable(code), message and M.printable((message:gsub("[\r\n]+", " ")))
   detail, recommend = detail and M.printable(detail), recommend and M.printable(recommend)
   if not request_id and type(headers) == "table" then
     request_id = string_or_nil(headers["x-acs-request-id"])

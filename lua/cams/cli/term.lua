@@ -3,34 +3,12 @@
 
 local M = {}
 
-local byte, format = string.byte, string.format
+local errors = require "cams.errors"
 
-local function hex(c)
-  return format("\\x%02X", byte(c))
-end
-
--- A 2- or 3-byte UTF-8 sequence as \uNNNN.
-local function code_point(c)
-  local a, b, d = byte(c, 1, 3)
-  local n = d and ((a % 16) * 4096 + (b % 64) * 64 + d % 64) or ((a % 32) * 64 + b % 64)
-  return format("\\u%04X", n)
-end
-
---- `s` as it may be shown on a terminal (it may come from a server): control characters
--- (C0, DEL, C1), the bidirectional controls and the line and paragraph separators are
--- escaped (\x1B, \u009B, \u202E), so nothing in it moves the cursor, changes colours or
--- the title, or reorders the line. Text that is not valid UTF-8 (a binary answer) has
--- every byte outside printable ASCII escaped.
+--- `s` as it may be shown on a terminal (it may come from a server): see
+-- cams.errors.printable.
 function M.printable(s)
-  s = tostring(s)
-  if not require("cams.core").utf8_valid(s) then
-    return (s:gsub("[%c\127-\255]", hex))
-  end
-  return (s:gsub("[%c\127]", hex)
-    :gsub("\194[\128-\159]", code_point)         -- C1 controls (U+0080..U+009F)
-    :gsub("\216\156", code_point)                 -- U+061C arabic letter mark
-    :gsub("\226\128[\142\143\168-\174]", code_point) -- U+200E/F, U+2028..U+202E
-    :gsub("\226\129[\166-\169]", code_point))      -- U+2066..U+2069 isolates
+  return errors.printable(tostring(s))
 end
 
 local isatty_cache = {}
