@@ -174,6 +174,10 @@ end
 local function readable(path)
   local f, err = io.open(path, "rb")
   if not f then
+    -- out of descriptors says nothing of the file: the call that reads it reports that
+    if err and err:find("Too many open files", 1, true) then
+      return nil
+    end
     return err or "cannot be opened"
   end
   local data, rerr = f:read(1)

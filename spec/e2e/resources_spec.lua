@@ -16,8 +16,9 @@ local SCRIPT = [[
 local cams = require "cams"
 local n, ok, failed, first = tonumber(arg[1]), 0, 0, nil
 for _ = 1, n do
-  local c = assert(cams.new{ qps = false, retries = 0 })
-  local codes, err = c:list_qrdl{ phone_number = "8615800000000" }
+  local c, err = cams.new{ qps = false, retries = 0 }
+  local codes
+  if c then codes, err = c:list_qrdl{ phone_number = "8615800000000" } end
   if codes then ok = ok + 1 else failed = failed + 1; first = first or tostring(err) end
 end
 print(("ok %d failed %d %s"):format(ok, failed, first or ""))
@@ -56,8 +57,8 @@ describe("file descriptors", function()
 
   it("that run out are reported as too many open files", function()
     -- every client kept: the limit is reached for certain
-    local out = run(32, 40, SCRIPT:gsub("local c = assert", "KEEP = KEEP or {}\n  local c = assert")
-      :gsub("local codes, err", "KEEP[#KEEP + 1] = c\n  local codes, err"))
+    local out = run(32, 40, SCRIPT:gsub("local c, err", "KEEP = KEEP or {}\n  local c, err")
+      :gsub("local codes\n", "KEEP[#KEEP + 1] = c\n  local codes\n"))
     local failed = tonumber(out:match("failed (%d+)"))
     assert.is_true(failed and failed > 0, out)
     assert.matches("Transport.Error: too many open files", out, 1, true)
