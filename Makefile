@@ -75,7 +75,7 @@ suite-builds:
 
 test: deps
 	$(MAKE) suite-builds
-	luacheck --quiet lua spec examples bench bin doc
+	luacheck --quiet lua spec examples bench bin doc fuzz
 	bash spec/support/run-suite
 
 demo:
@@ -100,7 +100,7 @@ bench-nginx: deps
 
 lint: deps
 	$(MAKE) all
-	luacheck lua spec examples bench bin doc
+	luacheck lua spec examples bench bin doc fuzz
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --suppress=missingIncludeSystem -I src src fuzz bench spec/support
 	clang-tidy --quiet src/*.c bench/*.c spec/support/*.c -- -std=c99 -I$(LUA_INCDIR) -Isrc \

@@ -281,13 +281,13 @@ function M.print_result(args, v)
     v = picked
   end
   local fmt = args.output or "json"
-  if type(v) == "string" and fmt ~= "json" then
-    io.stdout:write(v, "\n")
-  else
-    local text = output.render(v, fmt)
-    if text ~= "" then
-      io.stdout:write(text, "\n")
+  local raw = type(v) == "string" and fmt ~= "json" -- a --query string, as it is
+  local text = raw and v or output.render(v, fmt)
+  if raw or text ~= "" then
+    if term.isatty(1) then -- for a person: nothing in it acts on the terminal
+      text = text:gsub("[^\n]+", term.printable)
     end
+    io.stdout:write(text, "\n")
   end
   io.stdout:flush()
   return M.OK

@@ -245,14 +245,19 @@ describe("cams command line pieces", function()
         for _, s in ipairs{ ... } do err[#err + 1] = s end
         return self
       end, flush = function() end }
+      local out = {}
+      local out_sink = { write = function(self, ...)
+        for _, s in ipairs{ ... } do out[#out + 1] = s end
+        return self
+      end, flush = function() end }
       local saved_err, saved_out = io.stderr, io.stdout -- the command writes to io.std*
       rawset(io, "stderr", sink)
-      rawset(io, "stdout", { write = function(self) return self end, flush = function() end })
+      rawset(io, "stdout", out_sink)
       local ok, status = pcall(cli.main, argv)
       rawset(io, "stderr", saved_err)
       rawset(io, "stdout", saved_out)
       assert(ok, status)
-      return status, table.concat(err)
+      return status, table.concat(err), table.concat(out)
     end
 
     -- no byte a terminal acts on: C0 and C1 controls, DEL, bidirectional controls, bytes
@@ -296,6 +301,39 @@ describe("cams command line pieces", function()
       assert.equals(1, status)
       assert_printable(err)
       assert.truthy(err:find("< <html>\\x1B]0;owned\\x07\n< \\x1B[2J\\xE2\\x80\\xAE</html>\\xC8\n", 1, true), err)
+    end)
+
+    it("escapes server text printed on stdout when it is a terminal, not in a pipe", function()
+      answer = { 200, '{"Code":"OK","RequestId":"R1","Data":[{"QrdlCode":"C1",'
+        .. '"PrefilledMessage":"hi\\u001b]0;owned\\u0007 \\u009b2J \\u202e\\nbye"}]}' }
+      local term = require "cams.cli.term"
+      local isatty = term.isatty
+      local outputs = {}
+      for _, tty in ipairs{ true, false } do
+        term.isatty = function(fd) return fd == 1 and tty end
+        for _, fmt in ipairs{ "json", "table", "tsv", "raw" } do
+          local argv = { "qrdl", "list", "--phone-number", "8615800000000", "--output",
+            fmt == "raw" and "tsv" or fmt }
+          if fmt == "raw" then
+            argv[#argv + 1] = "--query"
+            argv[#argv + 1] = "1.PrefilledMessage"
+          end
+          local ok, status, _, out = pcall(run, argv)
+          term.isatty = ok and term.isatty or isatty
+          assert(ok, status)
+          assert.equals(0, status)
+          outputs[fmt .. tostring(tty)] = out
+          if tty then assert_printable(out) end
+        end
+      end
+      term.isatty = isatty
+      -- in a pipe the message as it is (JSON and cells escape what their formats must)
+      assert.equals("hi\27]0;owned\7 \194\155" .. "2J \226\128\174\nbye\n", outputs.rawfalse)
+      assert.truthy(outputs.jsonfalse:find("\194\155", 1, true))
+      -- on a terminal, escaped; the raw text keeps its line break
+      assert.equals("hi\\x1B]0;owned\\x07 \\u009B2J \\u202E\nbye\n", outputs.rawtrue)
+      assert.truthy(outputs.jsontrue:find("\\u009B2J \\u202E", 1, true), outputs.jsontrue)
+      assert.truthy(outputs.tabletrue:find("\\u009B2J", 1, true), outputs.tabletrue)
     end)
 
     it("escapes the new code and link an update answers", function()
