@@ -170,6 +170,8 @@ function M.parser()
   batch:flag("--retry-failed", "With --resume: process the rows that failed again.")
   batch:option("--save-images", "Download the QR image of every updated code into this folder.")
     :argname("<dir>")
+  batch:flag("--render-images", "With --save-images: draw each image locally from its deep "
+    .. "link (format: the row's generate_qr_image) instead of downloading it.")
   batch:option("--max-failures", "Stop after this many failed rows (the rest can be resumed).")
     :convert(count)
   batch:option("--progress-interval", "Seconds between progress lines when stderr is not a "
