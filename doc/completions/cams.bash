@@ -64,12 +64,12 @@ _cams() {
                     case "$arg" in
                         create)
                             cmd="$cmd create"
-                            opts="$opts -h --help --phone-number --prefilled-message --generate-qr-image --cust-space-id"
+                            opts="$opts -h --help --phone-number --prefilled-message --generate-qr-image --cust-space-id --show --invert --level --save"
                             break
                             ;;
                         update)
                             cmd="$cmd update"
-                            opts="$opts -h --help --phone-number --qrdl-code --prefilled-message --generate-qr-image --cust-space-id -y --yes"
+                            opts="$opts -h --help --phone-number --qrdl-code --prefilled-message --generate-qr-image --cust-space-id -y --yes --show --invert --level --save"
                             break
                             ;;
                         list)
@@ -84,7 +84,12 @@ _cams() {
                             ;;
                         update-batch)
                             cmd="$cmd update-batch"
-                            opts="$opts -h --help --input-format --output-file --overwrite --journal --resume --retry-failed --save-images --max-failures --progress-interval -y --yes --phone-number --prefilled-message --generate-qr-image --cust-space-id"
+                            opts="$opts -h --help --input-format --output-file --overwrite --journal --resume --retry-failed --save-images --render-images --max-failures --progress-interval -y --yes --phone-number --prefilled-message --generate-qr-image --cust-space-id"
+                            break
+                            ;;
+                        show)
+                            cmd="$cmd show"
+                            opts="$opts -h --help --phone-number --qrdl-code --cust-space-id --deep-link --invert --level --save"
                             break
                             ;;
                     esac
@@ -104,7 +109,7 @@ _cams() {
             COMPREPLY=($(compgen -W "qrdl call" -- "$cur"))
             ;;
         'qrdl')
-            COMPREPLY=($(compgen -W "create update list delete update-batch" -- "$cur"))
+            COMPREPLY=($(compgen -W "create update list delete update-batch show" -- "$cur"))
             ;;
         'qrdl create')
             case "$prev" in
@@ -121,6 +126,14 @@ _cams() {
                     return 0
                     ;;
                 --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --level)
+                    COMPREPLY=($(compgen -W "L M Q H" -- "$cur"))
+                    return 0
+                    ;;
+                --save)
                     COMPREPLY=($(compgen -f -- "$cur"))
                     return 0
                     ;;
@@ -146,6 +159,14 @@ _cams() {
                     return 0
                     ;;
                 --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --level)
+                    COMPREPLY=($(compgen -W "L M Q H" -- "$cur"))
+                    return 0
+                    ;;
+                --save)
                     COMPREPLY=($(compgen -f -- "$cur"))
                     return 0
                     ;;
@@ -221,6 +242,35 @@ _cams() {
                     return 0
                     ;;
                 --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+            esac
+
+            ;;
+        'qrdl show')
+            case "$prev" in
+                --phone-number)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --qrdl-code)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --deep-link)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --level)
+                    COMPREPLY=($(compgen -W "L M Q H" -- "$cur"))
+                    return 0
+                    ;;
+                --save)
                     COMPREPLY=($(compgen -f -- "$cur"))
                     return 0
                     ;;

@@ -24,6 +24,9 @@ function __fish_cams_print_command
                         case update-batch
                             set cmd $cmd update-batch
                             break
+                        case show
+                            set cmd $cmd show
+                            break
                     end
                 end
                 break
@@ -47,7 +50,7 @@ function __fish_cams_seen_command
     or return 1
 end
 
-complete -c cams -n '__fish_cams_using_command' -xa 'qrdl' -d 'Message QR codes: create, update, list, delete, update-batch'
+complete -c cams -n '__fish_cams_using_command' -xa 'qrdl' -d 'Message QR codes: create, update, list, delete, update-batch, show'
 complete -c cams -n '__fish_cams_using_command' -xa 'call' -d 'Call any CAMS action with PascalCase parameters: cams call ListPhoneMessageQrdl PhoneNumber=8615800000000'
 complete -c cams -s h -l help -d 'Show this help message and exit'
 complete -c cams -l version -d 'Print the version of cams and lua-cams, and exit'
@@ -70,6 +73,7 @@ complete -c cams -n '__fish_cams_using_command qrdl' -xa 'update' -d 'Change the
 complete -c cams -n '__fish_cams_using_command qrdl' -xa 'list' -d 'List the QR codes of a phone number'
 complete -c cams -n '__fish_cams_using_command qrdl' -xa 'delete' -d 'Delete a QR code'
 complete -c cams -n '__fish_cams_using_command qrdl' -xa 'update-batch' -d 'Update many QR codes from a CSV or JSON Lines file, paced at the rate limit, with a journal to resume from'
+complete -c cams -n '__fish_cams_using_command qrdl' -xa 'show' -d 'Draw a QR code on the terminal, with its message and deep link: a code of a phone number (looked up with list), or any deep link (nothing is sent)'
 complete -c cams -n '__fish_cams_seen_command qrdl' -s h -l help -d 'Show this help message and exit'
 
 complete -c cams -n '__fish_cams_seen_command qrdl create' -s h -l help -d 'Show this help message and exit'
@@ -77,6 +81,10 @@ complete -c cams -n '__fish_cams_seen_command qrdl create' -l phone-number -r -d
 complete -c cams -n '__fish_cams_seen_command qrdl create' -l prefilled-message -r -d 'Message prefilled in the chat (UTF-8; line breaks allowed)'
 complete -c cams -n '__fish_cams_seen_command qrdl create' -l generate-qr-image -r -d 'Image format of the QR code: SVG or PNG'
 complete -c cams -n '__fish_cams_seen_command qrdl create' -l cust-space-id -r -d 'Space ID of an ISV sub-customer, or instance ID of a direct customer'
+complete -c cams -n '__fish_cams_seen_command qrdl create' -l show -d 'Draw the new code on stderr (stdout keeps the result)'
+complete -c cams -n '__fish_cams_seen_command qrdl create' -l invert -d 'Draw light on dark, for terminals with a dark background'
+complete -c cams -n '__fish_cams_seen_command qrdl create' -l level -xa 'L M Q H' -d 'Error correction of the picture: L, M (default), Q or H'
+complete -c cams -n '__fish_cams_seen_command qrdl create' -l save -r -d 'Write the picture of the new code to this file too: PNG or SVG, by its extension (an existing file is replaced)'
 
 complete -c cams -n '__fish_cams_seen_command qrdl update' -s h -l help -d 'Show this help message and exit'
 complete -c cams -n '__fish_cams_seen_command qrdl update' -l phone-number -r -d 'Phone number, country code first (e.g'
@@ -85,6 +93,10 @@ complete -c cams -n '__fish_cams_seen_command qrdl update' -l prefilled-message 
 complete -c cams -n '__fish_cams_seen_command qrdl update' -l generate-qr-image -r -d 'Image format of the QR code: SVG or PNG'
 complete -c cams -n '__fish_cams_seen_command qrdl update' -l cust-space-id -r -d 'Space ID of an ISV sub-customer, or instance ID of a direct customer'
 complete -c cams -n '__fish_cams_seen_command qrdl update' -s y -l yes -d 'Confirm without asking'
+complete -c cams -n '__fish_cams_seen_command qrdl update' -l show -d 'Draw the new code on stderr (stdout keeps the result)'
+complete -c cams -n '__fish_cams_seen_command qrdl update' -l invert -d 'Draw light on dark, for terminals with a dark background'
+complete -c cams -n '__fish_cams_seen_command qrdl update' -l level -xa 'L M Q H' -d 'Error correction of the picture: L, M (default), Q or H'
+complete -c cams -n '__fish_cams_seen_command qrdl update' -l save -r -d 'Write the picture of the new code to this file too: PNG or SVG, by its extension (an existing file is replaced)'
 
 complete -c cams -n '__fish_cams_seen_command qrdl list' -s h -l help -d 'Show this help message and exit'
 complete -c cams -n '__fish_cams_seen_command qrdl list' -l phone-number -r -d 'Phone number, country code first (e.g'
@@ -104,6 +116,7 @@ complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l journal -r -
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l resume -d 'Continue an interrupted run from its journal, skipping finished rows'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l retry-failed -d 'With --resume: process the rows that failed again'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l save-images -r -d 'Download the QR image of every updated code into this folder'
+complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l render-images -d 'With --save-images: draw each image locally from its deep link (format: the row\'s generate_qr_image) instead of downloading it'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l max-failures -r -d 'Stop after this many failed rows (the rest can be resumed)'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l progress-interval -r -d 'Seconds between progress lines when stderr is not a terminal (default 5)'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -s y -l yes -d 'Confirm without asking'
@@ -111,6 +124,15 @@ complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l phone-number
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l prefilled-message -r -d 'Message prefilled in the chat (UTF-8; line breaks allowed)'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l generate-qr-image -r -d 'Image format of the QR code: SVG or PNG'
 complete -c cams -n '__fish_cams_seen_command qrdl update-batch' -l cust-space-id -r -d 'Space ID of an ISV sub-customer, or instance ID of a direct customer'
+
+complete -c cams -n '__fish_cams_seen_command qrdl show' -s h -l help -d 'Show this help message and exit'
+complete -c cams -n '__fish_cams_seen_command qrdl show' -l phone-number -r -d 'Phone number of the code, country code first'
+complete -c cams -n '__fish_cams_seen_command qrdl show' -l qrdl-code -r -d 'The code to draw, as create and list return it'
+complete -c cams -n '__fish_cams_seen_command qrdl show' -l cust-space-id -r -d 'Space ID of an ISV sub-customer, or instance ID of a direct customer'
+complete -c cams -n '__fish_cams_seen_command qrdl show' -l deep-link -r -d 'Draw this deep link (an http:// or https:// URL) instead'
+complete -c cams -n '__fish_cams_seen_command qrdl show' -l invert -d 'Draw light on dark, for terminals with a dark background'
+complete -c cams -n '__fish_cams_seen_command qrdl show' -l level -xa 'L M Q H' -d 'Error correction of the picture: L, M (default), Q or H'
+complete -c cams -n '__fish_cams_seen_command qrdl show' -l save -r -d 'Write the picture to this file too: PNG or SVG, by its extension (an existing file is replaced)'
 
 complete -c cams -n '__fish_cams_seen_command call' -s h -l help -d 'Show this help message and exit'
 complete -c cams -n '__fish_cams_seen_command call' -l api-version -r -d 'API version (default 2020-06-06)'

@@ -25,10 +25,13 @@ local PARAM_HELP = {
   cust_space_id = "Space ID of an ISV sub-customer, or instance ID of a direct customer.",
 }
 
--- qrdl subcommands: name, operation, description.
+-- qrdl subcommands: name, operation, description; picture: --show and --save
+-- (cams.cli.show).
 local QRDL_COMMANDS = {
-  { "create", "create_qrdl", "Create a QR code (with deep link) for a phone number." },
-  { "update", "update_qrdl", "Change the prefilled message or image format of a QR code." },
+  { "create", "create_qrdl", "Create a QR code (with deep link) for a phone number.",
+    picture = true },
+  { "update", "update_qrdl", "Change the prefilled message or image format of a QR code.",
+    picture = true },
   { "list", "list_qrdl", "List the QR codes of a phone number." },
   { "delete", "delete_qrdl", "Delete a QR code." },
 }
@@ -135,7 +138,7 @@ function M.parser()
   add_global_options(parser)
 
   local qrdl = parser:command("qrdl", "Message QR codes: create, update, list, delete, "
-    .. "update-batch."):command_target("qrdl_command"):epilog(GLOBAL_EPILOG)
+    .. "update-batch, show."):command_target("qrdl_command"):epilog(GLOBAL_EPILOG)
   for _, c in ipairs(QRDL_COMMANDS) do
     local cmd = qrdl:command(c[1], c[3] .. (M.WARNINGS[c[2]] and ("\n" .. M.WARNINGS[c[2]]
       .. " Asks for confirmation on a terminal; --yes confirms in advance.") or ""))
@@ -143,6 +146,9 @@ function M.parser()
     add_params(cmd, c[2])
     if M.WARNINGS[c[2]] then
       cmd:flag("-y --yes", "Confirm without asking.")
+    end
+    if c.picture then
+      require("cams.cli.show").add_options(cmd)
     end
   end
 
@@ -164,12 +170,15 @@ function M.parser()
   batch:flag("--retry-failed", "With --resume: process the rows that failed again.")
   batch:option("--save-images", "Download the QR image of every updated code into this folder.")
     :argname("<dir>")
+  batch:flag("--render-images", "With --save-images: draw each image locally from its deep "
+    .. "link (format: the row's generate_qr_image) instead of downloading it.")
   batch:option("--max-failures", "Stop after this many failed rows (the rest can be resumed).")
     :convert(count)
   batch:option("--progress-interval", "Seconds between progress lines when stderr is not a "
     .. "terminal (default 5)."):convert(positive_number)
   batch:flag("-y --yes", "Confirm without asking.")
   add_params(batch, "update_qrdl", true)
+  require("cams.cli.show").add_command(qrdl, GLOBAL_EPILOG)
 
   local call = parser:command("call", "Call any CAMS action with PascalCase parameters: "
     .. "cams call ListPhoneMessageQrdl PhoneNumber=8615800000000"):epilog(GLOBAL_EPILOG)
@@ -320,6 +329,11 @@ local function confirmed(args, op_name)
 end
 
 local function run_operation(args, client, op_name)
+  local picture = require "cams.cli.show"
+  local status = picture.before(args) -- --save: a bad file name fails before anything
+  if status then
+    return status
+  end
   local params = {}
   for _, p in ipairs(operations[op_name].params) do
     params[p[1]] = args[p[1]]
@@ -338,7 +352,7 @@ local function run_operation(args, client, op_name)
       return fail(err)
     end
   end
-  local status = confirmed(args, op_name)
+  status = confirmed(args, op_name)
   if status then
     return status
   end
@@ -347,7 +361,7 @@ local function run_operation(args, client, op_name)
     return fail(err)
   end
   M.tell_outcome(op_name, params, res)
-  return M.print_result(args, res)
+  return picture.after(args, res, M.print_result(args, res))
 end
 
 --- On stderr, what a person must know about a change: the new code of an update that
@@ -413,6 +427,9 @@ function M.main(argv)
   if not ok then
     io.stderr:write(parser:get_usage(), "\n\ncams: ", term.printable(tostring(args)), "\n")
     return M.USAGE
+  end
+  if args.qrdl_command == "show" then -- a deep link given needs no client
+    return require("cams.cli.show").run(args, M.client)
   end
   local client, status = M.client(args)
   if not client then

@@ -1,6 +1,6 @@
 -- What the QR specs (spec/unit/qr_spec.lua, spec/e2e/qr_spec.lua) draw and how they
--- read it: sample texts, the numbers and codes of a sheet, the expected picture of a code
--- and the check of a refusal.
+-- read it: sample texts, the numbers and codes of a sheet, the expected picture of a code,
+-- the modules of a terminal picture and the check of a refusal.
 local assert = require "luassert"
 local core = require "cams.core"
 
@@ -22,6 +22,34 @@ function M.with_margin(code)
   for _ = 1, code.margin do rows[#rows + 1] = blank end
   for _, row in ipairs(code:matrix()) do rows[#rows + 1] = light .. row .. light end
   for _ = 1, code.margin do rows[#rows + 1] = blank end
+  return rows
+end
+
+-- The modules a terminal picture shows: each character holds two rows (upper and lower
+-- half); ink is dark unless inverted. The last line's lower half lies below the picture.
+local INK = { [" "] = { "0", "0" }, ["\226\150\128"] = { "1", "0" },
+  ["\226\150\132"] = { "0", "1" }, ["\226\150\136"] = { "1", "1" } }
+function M.terminal_modules(text, width, invert)
+  local rows = {}
+  for line in text:gmatch("([^\n]*)\n") do
+    local top, bottom = {}, {}
+    for ch in line:gmatch("[%z\1-\127\194-\244][\128-\191]*") do
+      local ink = INK[ch]
+      assert.is_table(ink, "unexpected character in the terminal picture")
+      top[#top + 1], bottom[#bottom + 1] = ink[1], ink[2]
+    end
+    assert.equals(width, #top)
+    rows[#rows + 1] = table.concat(top)
+    rows[#rows + 1] = table.concat(bottom)
+  end
+  assert.equals("\n", text:sub(-1))
+  assert.equals(width + 1, #rows) -- an odd number of rows: one half line to spare
+  assert.equals(("0"):rep(width), table.remove(rows))
+  if invert then
+    for i, r in ipairs(rows) do
+      rows[i] = r:gsub("[01]", { ["0"] = "1", ["1"] = "0" })
+    end
+  end
   return rows
 end
 

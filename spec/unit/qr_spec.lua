@@ -9,35 +9,8 @@ local samples = require "spec.support.qr_samples"
 
 local SHORT, ENCODED, RAW, LEVELS = samples.SHORT, samples.ENCODED, samples.RAW, samples.LEVELS
 local with_margin, invalid = samples.with_margin, samples.invalid
+local terminal_modules = samples.terminal_modules
 local NUMBERS, links = samples.NUMBERS, samples.links
-
--- The modules a terminal picture shows: each character holds two rows (upper and lower
--- half); ink is dark unless inverted. The last line's lower half lies below the picture.
-local INK = { [" "] = { "0", "0" }, ["\226\150\128"] = { "1", "0" },
-  ["\226\150\132"] = { "0", "1" }, ["\226\150\136"] = { "1", "1" } }
-local function terminal_modules(text, width, invert)
-  local rows = {}
-  for line in text:gmatch("([^\n]*)\n") do
-    local top, bottom = {}, {}
-    for ch in line:gmatch("[%z\1-\127\194-\244][\128-\191]*") do
-      local ink = INK[ch]
-      assert.is_table(ink, "unexpected character in the terminal picture")
-      top[#top + 1], bottom[#bottom + 1] = ink[1], ink[2]
-    end
-    assert.equals(width, #top)
-    rows[#rows + 1] = table.concat(top)
-    rows[#rows + 1] = table.concat(bottom)
-  end
-  assert.equals("\n", text:sub(-1))
-  assert.equals(width + 1, #rows) -- an odd number of rows: one half line to spare
-  assert.equals(("0"):rep(width), table.remove(rows))
-  if invert then
-    for i, r in ipairs(rows) do
-      rows[i] = r:gsub("[01]", { ["0"] = "1", ["1"] = "0" })
-    end
-  end
-  return rows
-end
 
 describe("cams.qr", function()
   it("sizes the symbol by its version, smallest version that holds the text", function()

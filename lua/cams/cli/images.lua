@@ -1,9 +1,11 @@
---- Downloads of QR images (the QrImageUrl of a result) into a folder, over the C
+--- QR images of results saved into a folder: downloads of their QrImageUrl over the C
 -- core's HTTP handle with the client's timeouts, CA bundle and proxy (the one decided for
--- its calls: never libcurl's own reading of ALL_PROXY and the like). HTTPS only. An image
+-- its calls: never libcurl's own reading of ALL_PROXY and the like), HTTPS only; or, when
+-- rendering, pictures drawn locally from their DeepLinkUrl (cams.cli.picture). An image
 -- never replaces a file the batch reads or writes.
 
 local files = require "cams.cli.files"
+local picture = require "cams.cli.picture"
 
 local M = {}
 
@@ -26,9 +28,11 @@ function M.may_replace(dir, path)
 end
 
 --- `client` gives the HTTP settings (cams.client.http_settings); `dir` must exist; `keep`
--- lists the files no image may replace, as { description, path } pairs.
-function M.new(client, dir, keep)
-  return setmetatable({ client = client, dir = dir, keep = keep or {}, handle = nil }, Saver)
+-- lists the files no image may replace, as { description, path } pairs; `render` true
+-- draws the images instead of downloading them.
+function M.new(client, dir, keep, render)
+  return setmetatable({ client = client, dir = dir, keep = keep or {}, handle = nil,
+    render = render == true }, Saver)
 end
 
 function Saver:get(url)
@@ -60,11 +64,46 @@ function Saver:get(url)
   return body
 end
 
---- Saves the image of a result `data` (QrdlCode, QrImageUrl, GenerateQrImage) as
--- <dir>/<QrdlCode>.<png|svg>, or <dir>/row-<n>.<ext> when the code is not a safe name.
--- Returns the path, or nil and a message.
-function Saver:save(data, row)
-  local url = type(data) == "table" and data.QrImageUrl
+-- The path of the image of `data` in `ext`: <dir>/<QrdlCode>.<ext>, or <dir>/row-<n>.<ext>
+-- when the code is not a safe name; nil and a message when it would replace a file kept.
+function Saver:path(data, row, ext)
+  local code = data.QrdlCode
+  local name = type(code) == "string" and code:match("^[%w_-]+$") and code or ("row-" .. row)
+  local path = self.dir .. "/" .. name .. "." .. ext
+  for _, k in ipairs(self.keep) do -- the same file under another name: a link
+    if files.same(path, k[2]) or files.same(path .. ".part", k[2]) then
+      return nil, format("not saved: %s would replace %s %s", path, k[1], k[2])
+    end
+  end
+  return path
+end
+
+-- Draws the image of a result from its DeepLinkUrl, in the format `image_format` (the
+-- row's generate_qr_image: "SVG" or "PNG"; else the result's GenerateQrImage).
+function Saver:draw(data, row, image_format)
+  local kind = image_format or data.GenerateQrImage
+  local path, err = self:path(data, row, kind == "SVG" and "svg" or "png")
+  if not path then
+    return nil, err
+  end
+  local ok, werr = picture.write(path, data.DeepLinkUrl)
+  if not ok then
+    return nil, "image not drawn: " .. werr
+  end
+  return path
+end
+
+--- Saves the image of a result `data` (QrdlCode, QrImageUrl or DeepLinkUrl,
+-- GenerateQrImage) of row number `row` as <dir>/<QrdlCode>.<png|svg>, or <dir>/row-<n>.<ext>
+-- when the code is not a safe name. When rendering, `image_format` (the row's
+-- generate_qr_image) picks the format. Returns the path, or nil and a message.
+function Saver:save(data, row, image_format)
+  if type(data) ~= "table" then
+    return nil, "the result has no Data"
+  elseif self.render then
+    return self:draw(data, row, image_format)
+  end
+  local url = data.QrImageUrl
   if type(url) ~= "string" or url == "" then
     return nil, "the result has no QrImageUrl"
   end
@@ -76,13 +115,9 @@ function Saver:save(data, row)
   if ext ~= "png" and ext ~= "svg" then
     ext = data.GenerateQrImage == "SVG" and "svg" or "png"
   end
-  local code = data.QrdlCode
-  local name = type(code) == "string" and code:match("^[%w_-]+$") and code or ("row-" .. row)
-  local path = self.dir .. "/" .. name .. "." .. ext
-  for _, k in ipairs(self.keep) do -- the same file under another name: a link
-    if files.same(path, k[2]) or files.same(path .. ".part", k[2]) then
-      return nil, format("not saved: %s would replace %s %s", path, k[1], k[2])
-    end
+  local path, perr = self:path(data, row, ext)
+  if not path then
+    return nil, perr
   end
   local body, err = self:get(url)
   if not body then

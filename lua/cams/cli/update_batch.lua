@@ -1,7 +1,8 @@
 --- `cams qrdl update-batch FILE`: updates the QR codes listed in a CSV or JSON Lines
 -- file through client:update_many (paced by the client's rate limiter, retried by its
 -- retry policy), journals every finished row so that an interrupted run resumes with
--- --resume, optionally saves the QR images, and writes one result per row.
+-- --resume, optionally saves the QR images (downloaded, or drawn locally with
+-- --render-images), and writes one result per row.
 --
 -- Every row is checked before anything is sent: one bad row stops the run with exit
 -- status 2 and nothing sent.
@@ -274,7 +275,7 @@ local function send_rows(b, todo)
       say("cannot create the folder " .. args.save_images .. "; nothing was sent")
       return nil, cli.USAGE
     end
-    saver = images.new(b.client, args.save_images, b.batch_files)
+    saver = images.new(b.client, args.save_images, b.batch_files, args.render_images)
   end
   local j, jerr
   if b.header then
@@ -309,7 +310,7 @@ local function send_rows(b, todo)
       end
       local rec = M.record(i, rows[i], res, err)
       if res ~= nil and saver then
-        rec.image_file, rec.image_error = saver:save(res.Data, i)
+        rec.image_file, rec.image_error = saver:save(res.Data, i, rows[i].generate_qr_image)
       end
       local written, werr = j:add(rec)
       if not written then
@@ -347,7 +348,8 @@ local function report(b, before, interrupted)
   local t = tally(b.records, b.n)
   local notes = {}
   if t.images_failed > 0 then
-    notes[#notes + 1] = format(", %d image downloads failed", t.images_failed)
+    notes[#notes + 1] = format(b.args.render_images and ", %d images not saved"
+      or ", %d image downloads failed", t.images_failed)
   end
   io.stderr:write(format("%s%d rows: %d updated, %d failed, %d left%s (%d done before this "
     .. "run); results in %s\n", interrupted and "interrupted; " or "", b.n, t.updated, t.failed,
@@ -398,6 +400,9 @@ end
 function M.run(args, client)
   if args.retry_failed and not args.resume then
     say("--retry-failed goes with --resume")
+    return cli.USAGE
+  elseif args.render_images and not args.save_images then
+    say("--render-images goes with --save-images (the folder of the images)")
     return cli.USAGE
   end
   local rows, checksum = load_rows(args, client)
