@@ -377,7 +377,9 @@ function M.read(path, fmt)
   f:close()
   local t, lines = (fmt == "yaml" and M.parse_yaml or M.parse_json)(text)
   if t == nil then
-    return nil, errors.invalid(format("%s: %s", path, tostring(lines)))
+    local line, rest = tostring(lines):match("^line (%d+)[:,] ?(.*)$")
+    return nil, errors.invalid(line and format("%s:%s: %s", path, line, rest)
+      or format("%s: %s", path, tostring(lines)))
   end
   local desired
   desired, err = M.check(t, path, lines)
