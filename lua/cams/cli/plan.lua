@@ -265,7 +265,6 @@ end
 -- Applies `plan`; `ctx`: args, state, state_path, journal_path, records (of a resumed run),
 -- header (of a resumed run). Returns the exit status.
 local function make_changes(client, plan, ctx)
-  local args = ctx.args
   local records = ctx.records or {}
   local j, jerr
   if ctx.header then
