@@ -87,6 +87,21 @@ _cams() {
                             opts="$opts -h --help --input-format --output-file --overwrite --journal --resume --retry-failed --save-images --max-failures --progress-interval -y --yes --phone-number --prefilled-message --generate-qr-image --cust-space-id"
                             break
                             ;;
+                        export)
+                            cmd="$cmd export"
+                            opts="$opts -h --help --phone-number --all-numbers --cust-space-id --output-file --format"
+                            break
+                            ;;
+                        plan)
+                            cmd="$cmd plan"
+                            opts="$opts -h --help --detailed-exitcode --out"
+                            break
+                            ;;
+                        apply)
+                            cmd="$cmd apply"
+                            opts="$opts -h --help -y --yes --resume"
+                            break
+                            ;;
                     esac
                 done
                 break
@@ -104,7 +119,7 @@ _cams() {
             COMPREPLY=($(compgen -W "qrdl call" -- "$cur"))
             ;;
         'qrdl')
-            COMPREPLY=($(compgen -W "create update list delete update-batch" -- "$cur"))
+            COMPREPLY=($(compgen -W "create update list delete update-batch export plan apply" -- "$cur"))
             ;;
         'qrdl create')
             case "$prev" in
@@ -221,6 +236,36 @@ _cams() {
                     return 0
                     ;;
                 --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+            esac
+
+            ;;
+        'qrdl export')
+            case "$prev" in
+                --phone-number)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --output-file)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "yaml json csv html" -- "$cur"))
+                    return 0
+                    ;;
+            esac
+
+            ;;
+        'qrdl plan')
+            case "$prev" in
+                --out)
                     COMPREPLY=($(compgen -f -- "$cur"))
                     return 0
                     ;;
