@@ -100,7 +100,8 @@ function M.render(plan, file)
       add(format("      image:   %s", c.after.image))
     elseif c.action == "update" then
       add(format("      message: %s -> %s", quote(c.before.message), quote(c.after.message)))
-      add(format("      image:   %s -> %s", tostring(c.before.image), c.after.image))
+      add(c.before.image == c.after.image and format("      image:   %s", c.after.image)
+        or format("      image:   %s -> %s", tostring(c.before.image), c.after.image))
     else
       add(format("      message: %s -> (deleted)", quote(c.before.message)))
     end
