@@ -35,7 +35,7 @@ CORE    := $(BUILD)/cams/core.so
 # Debian packages, by what needs them. `make deps` installs all of them; `make demo` only
 # DEMO_PACKAGES (build the core for Lua 5.4, run the mock server: nginx with its Lua module).
 DEMO_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev lua-cjson lua-luaossl \
-  lua-socket libcurl4-openssl-dev libssl-dev libqrencode-dev libpng-dev nginx \
+  lua-socket lua-yaml libcurl4-openssl-dev libssl-dev libqrencode-dev libpng-dev nginx \
   libnginx-mod-http-lua openssl
 TEST_PACKAGES := luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev lua5.1 lua-busted lua-check \
   lua-sec lua-argparse luarocks curl zip unzip zbar-tools librsvg2-bin chromium lua-ldoc \

@@ -23,6 +23,7 @@ dependencies = {
   "lua >= 5.1, < 5.5",
   "lua-cjson",
   "argparse", -- the cams command
+  "lyaml", -- its yaml module reads the YAML desired states of cams qrdl plan and apply
 }
 external_dependencies = {
   -- Debian keeps curl/curl.h in a multiarch include folder the header probe misses.
@@ -46,15 +47,18 @@ build = {
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)", "$(QRENCODE_LIBDIR)", "$(PNG_LIBDIR)" },
     },
     cams = "lua/cams.lua",
+    ["cams.apply"] = "lua/cams/apply.lua",
     ["cams.batch"] = "lua/cams/batch.lua",
     ["cams.call"] = "lua/cams/call.lua",
     ["cams.cli"] = "lua/cams/cli.lua",
     ["cams.cli.csv"] = "lua/cams/cli/csv.lua",
+    ["cams.cli.export"] = "lua/cams/cli/export.lua",
     ["cams.cli.files"] = "lua/cams/cli/files.lua",
     ["cams.cli.images"] = "lua/cams/cli/images.lua",
     ["cams.cli.journal"] = "lua/cams/cli/journal.lua",
     ["cams.cli.output"] = "lua/cams/cli/output.lua",
     ["cams.cli.picture"] = "lua/cams/cli/picture.lua",
+    ["cams.cli.plan"] = "lua/cams/cli/plan.lua",
     ["cams.cli.progress"] = "lua/cams/cli/progress.lua",
     ["cams.cli.rows"] = "lua/cams/cli/rows.lua",
     ["cams.cli.show"] = "lua/cams/cli/show.lua",
@@ -77,11 +81,13 @@ build = {
     ["cams.credentials.refreshing"] = "lua/cams/credentials/refreshing.lua",
     ["cams.credentials.static"] = "lua/cams/credentials/static.lua",
     ["cams.credentials.sts"] = "lua/cams/credentials/sts.lua",
+    ["cams.desired"] = "lua/cams/desired.lua",
     ["cams.endpoint"] = "lua/cams/endpoint.lua",
     ["cams.errors"] = "lua/cams/errors.lua",
     ["cams.operations"] = "lua/cams/operations.lua",
     ["cams.options"] = "lua/cams/options.lua",
     ["cams.pace"] = "lua/cams/pace.lua",
+    ["cams.plan"] = "lua/cams/plan.lua",
     ["cams.qr"] = "lua/cams/qr.lua",
     ["cams.qr.sheet"] = "lua/cams/qr/sheet.lua",
     ["cams.ratelimit"] = "lua/cams/ratelimit.lua",
@@ -96,6 +102,7 @@ build = {
     ["cams.scrub"] = "lua/cams/scrub.lua",
     ["cams.send"] = "lua/cams/send.lua",
     ["cams.sign"] = "lua/cams/sign.lua",
+    ["cams.state"] = "lua/cams/state.lua",
     ["cams.transport.curl"] = "lua/cams/transport/curl.lua",
     ["cams.transport.ngx"] = "lua/cams/transport/ngx.lua",
     ["cams.transport.select"] = "lua/cams/transport/select.lua",

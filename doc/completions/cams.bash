@@ -92,6 +92,21 @@ _cams() {
                             opts="$opts -h --help --phone-number --qrdl-code --cust-space-id --deep-link --invert --level --save"
                             break
                             ;;
+                        export)
+                            cmd="$cmd export"
+                            opts="$opts -h --help --phone-number --all-numbers --cust-space-id --output-file --format"
+                            break
+                            ;;
+                        plan)
+                            cmd="$cmd plan"
+                            opts="$opts -h --help --detailed-exitcode --out"
+                            break
+                            ;;
+                        apply)
+                            cmd="$cmd apply"
+                            opts="$opts -h --help -y --yes --resume"
+                            break
+                            ;;
                     esac
                 done
                 break
@@ -109,7 +124,7 @@ _cams() {
             COMPREPLY=($(compgen -W "qrdl call" -- "$cur"))
             ;;
         'qrdl')
-            COMPREPLY=($(compgen -W "create update list delete update-batch show" -- "$cur"))
+            COMPREPLY=($(compgen -W "create update list delete update-batch show export plan apply" -- "$cur"))
             ;;
         'qrdl create')
             case "$prev" in
@@ -271,6 +286,36 @@ _cams() {
                     return 0
                     ;;
                 --save)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+            esac
+
+            ;;
+        'qrdl export')
+            case "$prev" in
+                --phone-number)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --cust-space-id)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --output-file)
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "yaml json csv html" -- "$cur"))
+                    return 0
+                    ;;
+            esac
+
+            ;;
+        'qrdl plan')
+            case "$prev" in
+                --out)
                     COMPREPLY=($(compgen -f -- "$cur"))
                     return 0
                     ;;

@@ -27,6 +27,15 @@ function __fish_cams_print_command
                         case show
                             set cmd $cmd show
                             break
+                        case export
+                            set cmd $cmd export
+                            break
+                        case plan
+                            set cmd $cmd plan
+                            break
+                        case apply
+                            set cmd $cmd apply
+                            break
                     end
                 end
                 break
@@ -50,7 +59,7 @@ function __fish_cams_seen_command
     or return 1
 end
 
-complete -c cams -n '__fish_cams_using_command' -xa 'qrdl' -d 'Message QR codes: create, update, list, delete, update-batch, show'
+complete -c cams -n '__fish_cams_using_command' -xa 'qrdl' -d 'Message QR codes: create, update, list, delete, update-batch, show; as code: export, plan, apply'
 complete -c cams -n '__fish_cams_using_command' -xa 'call' -d 'Call any CAMS action with PascalCase parameters: cams call ListPhoneMessageQrdl PhoneNumber=8615800000000'
 complete -c cams -s h -l help -d 'Show this help message and exit'
 complete -c cams -l version -d 'Print the version of cams and lua-cams, and exit'
@@ -74,6 +83,9 @@ complete -c cams -n '__fish_cams_using_command qrdl' -xa 'list' -d 'List the QR 
 complete -c cams -n '__fish_cams_using_command qrdl' -xa 'delete' -d 'Delete a QR code'
 complete -c cams -n '__fish_cams_using_command qrdl' -xa 'update-batch' -d 'Update many QR codes from a CSV or JSON Lines file, paced at the rate limit, with a journal to resume from'
 complete -c cams -n '__fish_cams_using_command qrdl' -xa 'show' -d 'Draw a QR code on the terminal, with its message and deep link: a code of a phone number (looked up with list), or any deep link (nothing is sent)'
+complete -c cams -n '__fish_cams_using_command qrdl' -xa 'export' -d 'Write the QR codes of phone numbers as a desired state (YAML or JSON, with its state file FILE.state.json for cams qrdl plan and apply), a CSV list or a printable HTML sheet'
+complete -c cams -n '__fish_cams_using_command qrdl' -xa 'plan' -d 'Show what cams qrdl apply would change to bring the live QR codes to a desired state (YAML or JSON): + create, ~ update, - delete, with the printed codes that stop working'
+complete -c cams -n '__fish_cams_using_command qrdl' -xa 'apply' -d 'Make the changes of cams qrdl plan: from a desired state (planned anew) or a saved plan (refused when the server changed since)'
 complete -c cams -n '__fish_cams_seen_command qrdl' -s h -l help -d 'Show this help message and exit'
 
 complete -c cams -n '__fish_cams_seen_command qrdl create' -s h -l help -d 'Show this help message and exit'
@@ -133,6 +145,21 @@ complete -c cams -n '__fish_cams_seen_command qrdl show' -l deep-link -r -d 'Dra
 complete -c cams -n '__fish_cams_seen_command qrdl show' -l invert -d 'Draw light on dark, for terminals with a dark background'
 complete -c cams -n '__fish_cams_seen_command qrdl show' -l level -xa 'L M Q H' -d 'Error correction of the picture: L, M (default), Q or H'
 complete -c cams -n '__fish_cams_seen_command qrdl show' -l save -r -d 'Write the picture to this file too: PNG or SVG, by its extension (an existing file is replaced)'
+
+complete -c cams -n '__fish_cams_seen_command qrdl export' -s h -l help -d 'Show this help message and exit'
+complete -c cams -n '__fish_cams_seen_command qrdl export' -l phone-number -r -d 'A phone number whose codes to export (repeatable)'
+complete -c cams -n '__fish_cams_seen_command qrdl export' -l all-numbers -d 'Export the codes of every phone number of the account'
+complete -c cams -n '__fish_cams_seen_command qrdl export' -l cust-space-id -r -d 'Space ID of an ISV sub-customer, or instance ID of a direct customer'
+complete -c cams -n '__fish_cams_seen_command qrdl export' -l output-file -r -d 'Write to FILE (default: standard output, without a state file)'
+complete -c cams -n '__fish_cams_seen_command qrdl export' -l format -xa 'yaml json csv html' -d 'yaml, json, csv or html (default: from the extension of the output file, else yaml)'
+
+complete -c cams -n '__fish_cams_seen_command qrdl plan' -s h -l help -d 'Show this help message and exit'
+complete -c cams -n '__fish_cams_seen_command qrdl plan' -l detailed-exitcode -d 'Exit 0 when in sync, 2 when changes are pending, 1 on error'
+complete -c cams -n '__fish_cams_seen_command qrdl plan' -l out -r -d 'Save the plan to this file, for cams qrdl apply PLANFILE'
+
+complete -c cams -n '__fish_cams_seen_command qrdl apply' -s h -l help -d 'Show this help message and exit'
+complete -c cams -n '__fish_cams_seen_command qrdl apply' -s y -l yes -d 'Confirm without asking'
+complete -c cams -n '__fish_cams_seen_command qrdl apply' -l resume -d 'Continue an interrupted apply from its journal (FILE.state.json.journal)'
 
 complete -c cams -n '__fish_cams_seen_command call' -s h -l help -d 'Show this help message and exit'
 complete -c cams -n '__fish_cams_seen_command call' -l api-version -r -d 'API version (default 2020-06-06)'

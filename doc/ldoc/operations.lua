@@ -18,6 +18,8 @@ local SUMMARIES = {
   list_qrdl = "List the message QR codes of a phone number.",
   delete_qrdl = "Delete a message QR code.\n"
     .. "Printed copies of the code stop opening the chat.",
+  list_phone_numbers = "List the WhatsApp phone numbers of the account.\n"
+    .. "Returns the `PhoneNumbers` array: `PhoneNumber`, `VerifiedName`, `Status`, ...",
 }
 
 local PARAMS = {
@@ -26,6 +28,8 @@ local PARAMS = {
   prefilled_message = "message prefilled in the chat, any UTF-8 text",
   generate_qr_image = "image format of the QR code",
   cust_space_id = "space ID of an ISV sub-customer, or instance ID of a direct customer",
+  isv_code = "ISV verification code",
+  status = "only the numbers of this status (e.g. `VERIFIED`)",
 }
 
 local function sorted_names()

@@ -138,7 +138,8 @@ function M.parser()
   add_global_options(parser)
 
   local qrdl = parser:command("qrdl", "Message QR codes: create, update, list, delete, "
-    .. "update-batch, show."):command_target("qrdl_command"):epilog(GLOBAL_EPILOG)
+    .. "update-batch, show; as code: export, plan, apply."):command_target("qrdl_command")
+    :epilog(GLOBAL_EPILOG)
   for _, c in ipairs(QRDL_COMMANDS) do
     local cmd = qrdl:command(c[1], c[3] .. (M.WARNINGS[c[2]] and ("\n" .. M.WARNINGS[c[2]]
       .. " Asks for confirmation on a terminal; --yes confirms in advance.") or ""))
@@ -179,6 +180,8 @@ function M.parser()
   batch:flag("-y --yes", "Confirm without asking.")
   add_params(batch, "update_qrdl", true)
   require("cams.cli.show").add_command(qrdl, GLOBAL_EPILOG)
+  require("cams.cli.export").add_command(qrdl, GLOBAL_EPILOG) -- QR codes as code
+  require("cams.cli.plan").add_commands(qrdl, GLOBAL_EPILOG)
 
   local call = parser:command("call", "Call any CAMS action with PascalCase parameters: "
     .. "cams call ListPhoneMessageQrdl PhoneNumber=8615800000000"):epilog(GLOBAL_EPILOG)
@@ -439,6 +442,10 @@ function M.main(argv)
     return run_call(args, client)
   elseif args.qrdl_command == "update-batch" then
     return require("cams.cli.update_batch").run(args, client)
+  elseif args.qrdl_command == "export" then
+    return require("cams.cli.export").run(args, client)
+  elseif args.qrdl_command == "plan" or args.qrdl_command == "apply" then
+    return require("cams.cli.plan")["run_" .. args.qrdl_command](args, client)
   end
   for _, c in ipairs(QRDL_COMMANDS) do
     if c[1] == args.qrdl_command then

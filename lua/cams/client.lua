@@ -204,7 +204,7 @@ end
 -- Typed helpers, generated from cams.operations
 
 local RESERVED_NAMES = { call = true, close = true, new = true, prepare = true,
-  update_many = true }
+  update_many = true, plan = true, apply = true }
 
 --- Operations compiled at load time, by name and by action (a generic call of a known
 -- action is treated like its typed helper: retried, reconciled).
@@ -284,6 +284,20 @@ end
 function Client:update_many(rows, opts)
   private_of(self, "update_many")
   return batch.run(self, "update_qrdl", rows, opts)
+end
+
+--- The plan that brings the live codes to `desired` (a desired state, as cams.desired
+-- reads it or a table of the same shape), given `state` (cams.state; nil for none): the
+-- codes are listed through this client. Returns the plan (see cams.plan), or nil, err.
+function Client:plan(desired, state)
+  private_of(self, "plan")
+  return require("cams.plan").make(self, desired, state)
+end
+
+--- Applies a plan of client:plan, paced, exactly once; see cams.apply.
+function Client:apply(plan, opts)
+  private_of(self, "apply")
+  return require("cams.apply").run(self, plan, opts)
 end
 
 --- Close the kept-alive connection (a new one is opened on the next call).

@@ -74,4 +74,13 @@ return {
     gone = "QrdlCode.NotFound",
     params = { phone_number(true), QRDL_CODE, CUST_SPACE_ID },
   },
+  -- the phone numbers of the account (an inventory of every number's codes starts here)
+  list_phone_numbers = {
+    action = "QueryChatappPhoneNumbers",
+    version = VERSION,
+    qps = 10,
+    repeatable = true,
+    result = "PhoneNumbers", -- the array of numbers
+    params = { CUST_SPACE_ID, { "isv_code", "IsvCode" }, { "status", "Status" } },
+  },
 }

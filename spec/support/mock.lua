@@ -257,6 +257,12 @@ function Mock:seed(phone, codes, message, image)
     message = message, image = image }).count
 end
 
+-- The account's phone numbers (a list), as QueryChatappPhoneNumbers lists them first;
+-- numbers holding codes follow.
+function Mock:phone_numbers(phones)
+  return self:control("phone_numbers", { phones = table.concat(phones, ",") })
+end
+
 -- Changes (create, update, delete) are applied and then their answer is lost: `how` is
 -- "close", "timeout" (no answer for `seconds`, default 2, then a close) or "bad_gateway";
 -- `every` N-th applied change, or those numbered in `at` (a list, counted from this call).

@@ -25,9 +25,9 @@ local function count_in(v, max)
 end
 
 -- The header of the first line: the kind, a checksum and a row count; or nil.
-local function header_of(line)
+local function header_of(line, kind)
   local h = cjson.decode(line)
-  if type(h) ~= "table" or h.kind ~= M.KIND or type(h.checksum) ~= "string"
+  if type(h) ~= "table" or h.kind ~= (kind or M.KIND) or type(h.checksum) ~= "string"
       or not count_in(h.rows, 2 ^ 53) then
     return nil
   end
@@ -54,10 +54,11 @@ end
 --- Parses the text of a journal (`name` for messages). Returns the header, a table row
 -- number -> last record, and false when the last line was cut short; nil for an empty
 -- text (a journal locked by a run that sent nothing yet); or false and a message when
--- the text is not a journal.
+-- the text is not a journal. `kind` (default M.KIND) names the journals of another
+-- command (cams qrdl apply).
 -- A line that is not a record of this batch (the torn end of a killed run, or a line
 -- damaged or written by hand) is passed over: its row counts as not done.
-function M.parse(text, name)
+function M.parse(text, name, kind)
   if text == "" then
     return nil
   end
@@ -65,9 +66,10 @@ function M.parse(text, name)
   for line in text:gmatch("([^\n]*)\n?") do
     n = n + 1
     if n == 1 then
-      header = header_of(line)
+      header = header_of(line, kind)
       if not header then
-        return false, name .. " is not a journal of update-batch"
+        return false, name .. " is not a journal of " .. (kind and kind:match("^cams qrdl (%S+)")
+          or "update-batch")
       end
     elseif line ~= "" then
       local rec = record_of(line, header.rows)
@@ -88,14 +90,14 @@ function M.lock(path)
 end
 
 --- Reads the journal at `path`: nil when there is no file, else what M.parse returns.
-function M.read(path)
+function M.read(path, kind)
   local f = io.open(path, "rb")
   if not f then
     return nil
   end
   local text = f:read("*a") or ""
   f:close()
-  return M.parse(text, path)
+  return M.parse(text, path, kind)
 end
 
 local function open_append(path)
@@ -107,13 +109,13 @@ local function open_append(path)
   return setmetatable({ file = f, path = path }, Journal)
 end
 
---- Starts a new journal with `header` (a table; `kind` is added).
-function M.create(path, header)
+--- Starts a new journal with `header` (a table; `kind`, default M.KIND, is added).
+function M.create(path, header, kind)
   local h = {}
   for k, v in pairs(header) do
     h[k] = v
   end
-  h.kind = M.KIND
+  h.kind = kind or M.KIND
   local f, err = io.open(path, "wb")
   if not f then
     return nil, err

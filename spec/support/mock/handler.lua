@@ -602,6 +602,48 @@ M.actions = {
     end,
     change = true,
   },
+  -- The account's phone numbers: those given to m:phone_numbers (/__mock/phone_numbers), in
+  -- that order, then any other number that holds codes; Status filters them. No Data: the
+  -- list is the body's PhoneNumbers.
+  QueryChatappPhoneNumbers = {
+    params = { { "CustSpaceId" }, { "IsvCode" }, { "Status" } },
+    body = true,
+    run = function(p, ctx)
+      local state = dict("cams_state")
+      local listed, seen = {}, {}
+      for phone in (state:get("phones") or ""):gmatch("[^,]+") do
+        if not seen[phone] then
+          seen[phone] = true
+          listed[#listed + 1] = phone
+        end
+      end
+      local rest = {}
+      for _, key in ipairs(state:get_keys(0)) do
+        local phone = key:match("^codes:(.+)$")
+        if phone and not seen[phone] and #load_codes(phone) > 0 then
+          seen[phone] = true
+          rest[#rest + 1] = phone
+        end
+      end
+      table.sort(rest)
+      for _, phone in ipairs(rest) do listed[#listed + 1] = phone end
+      local out = {}
+      for _, phone in ipairs(listed) do
+        if not p.Status or p.Status == "VERIFIED" then
+          out[#out + 1] = obj({
+            { "PhoneNumber", phone }, { "VerifiedName", "Mock " .. phone:sub(-4) },
+            { "QualityRating", "GREEN" }, { "MessagingLimitTier", "TIER_1K" },
+            { "Status", "VERIFIED" }, { "NameStatus", "APPROVED" },
+            { "CodeVerificationStatus", "VERIFIED" },
+          })
+        end
+      end
+      return obj({
+        { "AccessDeniedDetail", "None" }, { "RequestId", ctx.request_id },
+        { "Message", "None" }, { "PhoneNumbers", arr(out) }, { "Code", "OK" },
+      })
+    end,
+  },
   -- STS: `body` actions return the whole response body (STS answers carry no Code).
   AssumeRole = {
     version = M.STS_VERSION, sts = true, body = true,
@@ -968,6 +1010,12 @@ function control.seed(args)
   end
   save_codes(args.phone, list)
   return reply(200, { count = #list })
+end
+
+-- ?phones=A,B: the account's phone numbers, as QueryChatappPhoneNumbers lists them.
+function control.phone_numbers(args)
+  dict("cams_state"):set("phones", args.phones or "")
+  return reply(200, { ok = true })
 end
 
 -- ?how=close|timeout|bad_gateway&every=N&at=K,L&seconds=S; how=off stops losing answers.
