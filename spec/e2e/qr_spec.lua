@@ -10,10 +10,7 @@ local q, run, read_file, write_file = util.q, util.run, util.read_file, util.wri
 local SHORT, ENCODED, RAW, LEVELS = samples.SHORT, samples.ENCODED, samples.RAW, samples.LEVELS
 local with_margin, invalid = samples.with_margin, samples.invalid
 
--- What zbarimg reads in a picture: each symbol's text followed by a newline.
-local function zbar(path)
-  return util.output("zbarimg --raw -q " .. q(path) .. " 2>/dev/null")
-end
+local zbar = require("spec.support.qr_read").zbar
 
 -- Width, height, bit depth and colour type from a PNG's IHDR chunk.
 local function png_header(png)
@@ -132,17 +129,7 @@ describe("cams.qr.sheet", function()
     function()
     local html = assert(sheet.html(samples.NUMBERS, { title = "Codes of the shop" }))
     write_file(dir .. "/sheet.html", html)
-    local shot, profile = dir .. "/sheet.png", dir .. "/profile"
-    assert.is_true(run("mkdir " .. q(profile)))
-    run("timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic"
-      .. " --no-first-run --disable-background-networking --disable-component-update"
-      .. " --disable-sync --user-data-dir=" .. q(profile) .. " --window-size=1000,1600"
-      .. " --screenshot=" .. q(shot) .. " " .. q("file://" .. dir .. "/sheet.html")
-      .. " >/dev/null 2>&1")
-    assert.truthy(read_file(shot), "Chromium made no screenshot")
-    local found = {}
-    for line in zbar(shot):gmatch("([^\n]*)\n") do found[#found + 1] = line end
-    table.sort(found)
+    local found = require("spec.support.qr_read").page(dir .. "/sheet.html", dir)
     assert.same(samples.links(), found)
   end)
 end)

@@ -14,15 +14,7 @@ local LINK = "https://wa.me/message/D9AA3EXAMPLE"
 local q, read_file, write_file = util.q, util.read_file, util.write_file
 local CAMS = util.capture("pwd") .. "/bin/cams"
 
--- What zbarimg reads in a PNG or SVG file: each symbol's text followed by a newline.
-local function decode(path)
-  if path:lower():match("%.svg$") then
-    local png = path .. ".png"
-    assert.is_true(util.run("rsvg-convert -w 400 -o " .. q(png) .. " " .. q(path)))
-    path = png
-  end
-  return util.output("zbarimg --raw -q " .. q(path) .. " 2>/dev/null")
-end
+local decode = require("spec.support.qr_read").zbar
 
 -- The picture at the start of `text` (its lines of half blocks and spaces) and the rest.
 local function split_picture(text)
