@@ -213,20 +213,12 @@ local function is_list(t)
   return n == #t
 end
 
--- What is wrong with text `v`, or nil.
+-- What is wrong with text `v`, or nil (a JSON or YAML null named as such).
 local function bad_text(v, multiline)
-  if type(v) ~= "string" then
-    return "must be a string, got " .. (v == NULL and "null" or type(v))
-  elseif v == "" then
-    return "must not be empty"
-  elseif v:find("\0", 1, true) then
-    return "must not contain NUL bytes"
-  elseif not validate.utf8_valid(v) then
-    return "is not valid UTF-8"
-  elseif not multiline and v:find("[\r\n]") then
-    return "must not contain line breaks"
+  if v == NULL then
+    return "must be a string, got null"
   end
-  return nil
+  return validate.bad_text(v, multiline)
 end
 
 --- Checks the table `t` of a desired state (`name`: the file, for messages; `lines` as

@@ -105,6 +105,23 @@ local show = M.show
 ---------------------------------------------------------------------------
 -- Numbers
 
+--- What is wrong with `v` as a field of text (words to follow the field's name), or nil
+-- for a non-empty string of UTF-8 without NUL, and without line breaks unless `multiline`.
+function M.bad_text(v, multiline)
+  if type(v) ~= "string" then
+    return "must be a string, got " .. type(v)
+  elseif v == "" then
+    return "must not be empty"
+  elseif v:find("\0", 1, true) then
+    return "must not contain NUL bytes"
+  elseif not M.utf8_valid(v) then
+    return "is not valid UTF-8"
+  elseif not multiline and v:find("[\r\n]") then
+    return "must not contain line breaks (CR or LF)"
+  end
+  return nil
+end
+
 local function is_integral(n)
   return n == n and n ~= huge and n ~= -huge and floor(n) == n
 end

@@ -39,21 +39,7 @@ local function invalid(message)
   return nil, errors.invalid(message)
 end
 
--- What is wrong with a text field (to follow its name), or nil.
-local function bad_text(v, multiline)
-  if type(v) ~= "string" then
-    return "must be a string, got " .. type(v)
-  elseif v == "" then
-    return "must not be empty"
-  elseif v:find("\0", 1, true) then
-    return "must not contain NUL bytes"
-  elseif not validate.utf8_valid(v) then
-    return "is not valid UTF-8"
-  elseif not multiline and v:find("[\r\n]") then
-    return "must not contain line breaks (CR or LF)"
-  end
-  return nil
-end
+local bad_text = validate.bad_text -- what is wrong with a text field, or nil
 
 -- The fields of one code under their snake_case names, or nil and a message.
 local function read_code(c, where)
