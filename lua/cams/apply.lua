@@ -20,6 +20,7 @@
 -- Returns `results, summary, state`: results[i] is { change =, res =, err =, qrdl_code =,
 -- deep_link = } (the live code after the change; nil for a delete), or { change =,
 -- skipped = true }; summary { total =, done =, succeeded =, failed =, skipped =, stopped = }.
+local batch = require "cams.batch"
 local state_mod = require "cams.state"
 
 local M = {}
@@ -121,23 +122,12 @@ function M.run(client, plan, opts)
   local state = opts.state or state_mod.new()
   state.numbers = state.numbers or {}
   prepare(plan, state, opts.skip)
-  local n = #plan.changes
-  local todo = {}
-  for i = 1, n do
-    if not (opts.skip and opts.skip(i)) then
-      todo[#todo + 1] = i
-    end
-  end
-  local results = {}
-  for i = 1, n do
-    results[i] = { change = plan.changes[i], skipped = true }
-  end
-  local summary = { total = n, done = 0, succeeded = 0, failed = 0, skipped = n - #todo,
-    stopped = false }
   if opts.on_state then
     opts.on_state(state)
   end
-  for k, i in ipairs(todo) do
+  local results, summary = batch.each(#plan.changes, opts, function(i)
+    return { change = plan.changes[i], skipped = true }
+  end, function(i)
     local c = plan.changes[i]
     if opts.on_start then
       opts.on_start(i, c)
@@ -145,7 +135,6 @@ function M.run(client, plan, opts)
     local res, err = call_of(client, c, opts.resend and opts.resend(i))
     local r = { change = c, res = res, err = err }
     if res ~= nil then
-      summary.succeeded = summary.succeeded + 1
       local entries = state.numbers[c.phone_number]
       if c.action == "delete" then
         if c.name then
@@ -161,26 +150,10 @@ function M.run(client, plan, opts)
       if opts.on_state then
         opts.on_state(state)
       end
-    else
-      summary.failed = summary.failed + 1
     end
-    results[i] = r
-    summary.done = k
-    local go_on = true
-    if opts.on_change then
-      go_on = opts.on_change(i, c, res, err) ~= false
-    end
-    if opts.on_progress then
-      opts.on_progress(k, #todo, summary.failed)
-    end
-    if not go_on then
-      summary.stopped = true
-      for j = k + 1, #todo do
-        results[todo[j]] = nil
-      end
-      break
-    end
-  end
+    local go_on = not opts.on_change or opts.on_change(i, c, res, err) ~= false
+    return r, res ~= nil, go_on
+  end)
   return results, summary, state
 end
 

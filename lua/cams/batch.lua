@@ -91,20 +91,7 @@ function M.run(client, name, rows, opts)
   opts = check(rows, opts)
   local method = client[name]
   local action = operations[name].action
-  local n = #rows
-  local todo = {}
-  for i = 1, n do
-    if not (opts.skip and opts.skip(i)) then
-      todo[#todo + 1] = i
-    end
-  end
-  local results = {}
-  local summary = { total = n, done = 0, succeeded = 0, failed = 0, skipped = n - #todo,
-    stopped = false }
-  for i = 1, n do
-    results[i] = { row = i, skipped = true }
-  end
-  for k, i in ipairs(todo) do
+  return M.each(#rows, opts, function(i) return { row = i, skipped = true } end, function(i)
     local args, msg = M.normalize(name, rows[i])
     local res, err
     if args then
@@ -115,18 +102,38 @@ function M.run(client, name, rows, opts)
     else
       err = errors.new{ code = "InvalidParameter", message = msg, action = action }
     end
-    if res ~= nil then
-      results[i] = { row = i, res = res }
+    local go_on = not opts.on_result or opts.on_result(i, res, err) ~= false
+    return res ~= nil and { row = i, res = res } or { row = i, err = err }, res ~= nil, go_on
+  end)
+end
+
+--- The loop of a run of many changes (update_many, cams.apply): `step(i)` for each of
+-- the items 1..n that opts.skip(i) does not leave out, in order, returning the item's
+-- result, whether it succeeded and whether to go on. Items left out get `skipped(i)`,
+-- items never reached after a stop no result; opts.on_progress(done, total, failures)
+-- follows each step. Returns `results, summary` as M.run does.
+function M.each(n, opts, skipped, step)
+  local todo = {}
+  for i = 1, n do
+    if not (opts.skip and opts.skip(i)) then
+      todo[#todo + 1] = i
+    end
+  end
+  local results = {}
+  for i = 1, n do
+    results[i] = skipped(i)
+  end
+  local summary = { total = n, done = 0, succeeded = 0, failed = 0, skipped = n - #todo,
+    stopped = false }
+  for k, i in ipairs(todo) do
+    local r, ok, go_on = step(i)
+    results[i] = r
+    if ok then
       summary.succeeded = summary.succeeded + 1
     else
-      results[i] = { row = i, err = err }
       summary.failed = summary.failed + 1
     end
     summary.done = k
-    local go_on = true
-    if opts.on_result then
-      go_on = opts.on_result(i, res, err) ~= false
-    end
     if opts.on_progress then
       opts.on_progress(k, #todo, summary.failed)
     end
