@@ -6,17 +6,13 @@ local util = require "spec.support.util"
 local socket = require "socket"
 local cjson = require "cjson"
 
--- cams runs under the interpreter running this suite
-local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
 local unpack = table.unpack or unpack
 local PHONE = "8615800000004"
 local q, read_file, write_file = util.q, util.read_file, util.write_file
 local stdout_of, lines_of = util.output, util.lines
 
-local ROOT = util.capture("pwd")
 -- script(1) runs a command on a pseudo-terminal (util-linux; skipped where missing)
 local HAS_SCRIPT = util.capture("command -v script || true") ~= ""
-local CAMS = ROOT .. "/bin/cams"
 
 describe("cams command line", function()
   local m = mock_client.use()
@@ -27,29 +23,10 @@ describe("cams command line", function()
   after_each(function() m:config{ qps = 0, serve_images = 0 } end)
 
   -- The command line `cams <args>`: env holds variables to set on top of the mock's.
-  local function command(args, env)
-    local vars = util.merge(mock_client.environment(m, { ALIBABA_CLOUD_SECURITY_TOKEN = "",
-      ALIBABA_CLOUD_REGION_ID = "", ALIBABA_CLOUD_PROFILE = "" }), env)
-    local names = {}
-    for k in pairs(vars) do names[#names + 1] = k end
-    table.sort(names)
-    local parts = { "cd", q(dir), "&&", "env" }
-    for _, k in ipairs(names) do parts[#parts + 1] = q(k .. "=" .. vars[k]) end
-    parts[#parts + 1] = LUA
-    parts[#parts + 1] = q(CAMS)
-    for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
-    return table.concat(parts, " ")
-  end
+  local function command(args, env) return mock_client.cams_command(m, dir, args, env) end
 
   -- Runs cams; returns exit status, stdout, stderr.
-  local function cams(args, opts)
-    opts = opts or {}
-    local err_file = dir .. "/stderr"
-    local out = stdout_of("(" .. command(args, opts.env) .. ") <" .. (opts.stdin or "/dev/null")
-      .. " 2>" .. q(err_file) .. "; echo \"__status=$?\"")
-    local status = tonumber(out:match("__status=(%d+)%s*$"))
-    return status, (out:gsub("__status=%d+%s*$", "")), read_file(err_file) or ""
-  end
+  local function cams(args, opts) return mock_client.cams(m, dir, args, opts) end
 
   local function create(message)
     local status, out, err = cams{ "--query", "Data.QrdlCode", "--output", "tsv", "qrdl",

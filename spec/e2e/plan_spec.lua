@@ -6,10 +6,7 @@ local util = require "spec.support.util"
 local socket = require "socket"
 local cjson = require "cjson"
 
-local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
-local q, read_file, write_file = util.q, util.read_file, util.write_file
-local ROOT = util.capture("pwd")
-local CAMS = ROOT .. "/bin/cams"
+local read_file, write_file = util.read_file, util.write_file
 local A, B = "8615800000011", "8615800000012"
 
 describe("QR codes as code", function()
@@ -19,27 +16,7 @@ describe("QR codes as code", function()
   setup(function() dir = util.tmpdir("plan") end)
   teardown(function() util.remove_tmpdir(dir) end)
 
-  local function command(args)
-    local vars = mock_client.environment(m, { ALIBABA_CLOUD_SECURITY_TOKEN = "",
-      ALIBABA_CLOUD_REGION_ID = "", ALIBABA_CLOUD_PROFILE = "" })
-    local names = {}
-    for k in pairs(vars) do names[#names + 1] = k end
-    table.sort(names)
-    local parts = { "cd", q(dir), "&&", "env" }
-    for _, k in ipairs(names) do parts[#parts + 1] = q(k .. "=" .. vars[k]) end
-    parts[#parts + 1] = LUA
-    parts[#parts + 1] = q(CAMS)
-    for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
-    return table.concat(parts, " ")
-  end
-
-  local function cams(args)
-    local err_file = dir .. "/stderr"
-    local out = util.output("(" .. command(args) .. ") </dev/null 2>" .. q(err_file)
-      .. "; echo \"__status=$?\"")
-    local status = tonumber(out:match("__status=(%d+)%s*$"))
-    return status, (out:gsub("__status=%d+%s*$", "")), read_file(err_file) or ""
-  end
+  local function cams(args) return mock_client.cams(m, dir, args) end
 
   -- 2 numbers, 5 codes
   local function seed()
@@ -226,7 +203,8 @@ describe("QR codes as code", function()
           .. "      - {name: three, message: Three}\n")
         local journal = file .. ".state.json.journal"
         m:lose_answers{ how = "timeout", at = { 2 }, seconds = 4 }
-        local pid = tonumber(util.output(command{ "--timeout", "60", "qrdl", "apply", file, "--yes" }
+        local apply = { "--timeout", "60", "qrdl", "apply", file, "--yes" }
+        local pid = tonumber(util.output(mock_client.cams_command(m, dir, apply)
           .. " >/dev/null 2>/dev/null </dev/null & echo $!"))
         local deadline = socket.gettime() + 30
         while not (read_file(journal) or ""):find('"row":2,"status":"sending"', 1, true) do

@@ -8,11 +8,9 @@ local samples = require "spec.support.qr_samples"
 local util = require "spec.support.util"
 local cjson = require "cjson"
 
-local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
 local PHONE = "8615800000006"
 local LINK = "https://wa.me/message/D9AA3EXAMPLE"
-local q, read_file, write_file = util.q, util.read_file, util.write_file
-local CAMS = util.capture("pwd") .. "/bin/cams"
+local read_file, write_file = util.read_file, util.write_file
 
 local decode = require("spec.support.qr_read").zbar
 
@@ -43,20 +41,7 @@ describe("QR codes on the command line", function()
   teardown(function() util.remove_tmpdir(dir) end)
 
   -- Runs `cams <args>` in dir against the mock; returns exit status, stdout, stderr.
-  local function cams(args)
-    local vars = mock_client.environment(m, { ALIBABA_CLOUD_SECURITY_TOKEN = "",
-      ALIBABA_CLOUD_REGION_ID = "", ALIBABA_CLOUD_PROFILE = "" })
-    local parts = { "cd", q(dir), "&&", "env" }
-    for k, v in pairs(vars) do parts[#parts + 1] = q(k .. "=" .. v) end
-    parts[#parts + 1] = LUA
-    parts[#parts + 1] = q(CAMS)
-    for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
-    local err_file = dir .. "/stderr"
-    local out = util.output("(" .. table.concat(parts, " ") .. ") </dev/null 2>" .. q(err_file)
-      .. "; echo \"__status=$?\"")
-    local status = tonumber(out:match("__status=(%d+)%s*$"))
-    return status, (out:gsub("__status=%d+%s*$", "")), read_file(err_file) or ""
-  end
+  local function cams(args) return mock_client.cams(m, dir, args) end
 
   -- A new code of PHONE at the mock: its result's Data.
   local function create(message)

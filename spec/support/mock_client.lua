@@ -17,6 +17,11 @@
 --                  cams.new fails. NONE as a value leaves that option out.
 --   options(opts)  the same table of options, for cams.new calls that are meant to fail
 -- `defaults` may be a function of the mock that returns the table.
+--
+-- cams(m, dir, args, opts) runs the command line `cams <args>` (bin/cams, under the
+-- interpreter running the suite) in `dir` against the mock: exit status, stdout, stderr;
+-- opts.env sets variables on top of the mock's, opts.stdin names standard input
+-- (/dev/null). cams_command(m, dir, args, env) is that shell command, to run otherwise.
 local mock = require "spec.support.mock"
 local util = require "spec.support.util"
 
@@ -111,6 +116,33 @@ function M.with_environment(env, fn)
   cams._getenv, cams._default = saved_getenv, saved_default
   assert(ok, a)
   return a, b
+end
+
+local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
+local CAMS = util.capture("pwd") .. "/bin/cams"
+
+function M.cams_command(m, dir, args, env)
+  local q = util.q
+  local vars = util.merge(M.environment(m, { ALIBABA_CLOUD_SECURITY_TOKEN = "",
+    ALIBABA_CLOUD_REGION_ID = "", ALIBABA_CLOUD_PROFILE = "" }), env)
+  local names = {}
+  for k in pairs(vars) do names[#names + 1] = k end
+  table.sort(names)
+  local parts = { "cd", q(dir), "&&", "env" }
+  for _, k in ipairs(names) do parts[#parts + 1] = q(k .. "=" .. vars[k]) end
+  parts[#parts + 1] = LUA
+  parts[#parts + 1] = q(CAMS)
+  for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
+  return table.concat(parts, " ")
+end
+
+function M.cams(m, dir, args, opts)
+  opts = opts or {}
+  local err_file = dir .. "/stderr"
+  local out = util.output("(" .. M.cams_command(m, dir, args, opts.env) .. ") <"
+    .. (opts.stdin or "/dev/null") .. " 2>" .. util.q(err_file) .. "; echo \"__status=$?\"")
+  local status = tonumber(out:match("__status=(%d+)%s*$"))
+  return status, (out:gsub("__status=%d+%s*$", "")), util.read_file(err_file) or ""
 end
 
 return M
