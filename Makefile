@@ -143,7 +143,7 @@ valgrind: deps all
 	  --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 	  --num-callers=30 lua5.4 spec/support/workout.lua $(VALGRIND_CALLS)
 
-build/fuzz/%_fuzz: fuzz/%_fuzz.c src/buf.c src/encode.c src/sign.c src/request.c $(HEADERS)
+build/fuzz/%_fuzz: fuzz/%_fuzz.c fuzz/field_reader.h src/buf.c src/encode.c src/sign.c src/request.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  -Isrc -o $@ $< src/buf.c src/encode.c src/sign.c src/request.c $(SSL_LIBS) -pthread

@@ -10,35 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "field_reader.h"
 #include "request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_HEADERS 12
-
-typedef struct {
-  const uint8_t *p;
-  size_t left;
-} reader;
-
-/* Next field: a copy with a NUL after it (embedded NULs kept; len says how long). */
-static char *next_field(reader *r, size_t *len) {
-  size_t n = 0;
-  char *s;
-  if (r->left) {
-    n = *r->p++;
-    r->left--;
-    if (n > r->left) n = r->left;
-  }
-  s = malloc(n + 1);
-  if (!s) abort();
-  if (n) memcpy(s, r->p, n);
-  s[n] = '\0';
-  r->p += n;
-  r->left -= n;
-  *len = n;
-  return s;
-}
 
 /* The HTTP/1.1 form: a request line, header lines, a blank line, then exactly the body. */
 static void check_http1(const cams_request *r) {

@@ -10,37 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "field_reader.h"
 #include "sign.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NFIELDS 9
 #define MAX_PAIRS 15
-
-typedef struct {
-  const uint8_t *p;
-  size_t left;
-} reader;
-
-/* Next field as a NUL-terminated copy (embedded NULs end the C string early, as they
-   would for any C caller); "" once the input runs out. */
-static char *next_field(reader *r, size_t *len) {
-  size_t n = 0;
-  char *s;
-  if (r->left) {
-    n = *r->p++;
-    r->left--;
-    if (n > r->left) n = r->left;
-  }
-  s = malloc(n + 1);
-  if (!s) abort();
-  if (n) memcpy(s, r->p, n);
-  s[n] = '\0';
-  r->p += n;
-  r->left -= n;
-  if (len) *len = n;
-  return s;
-}
 
 static int only(const cams_buf *b, const char *allowed) {
   size_t i;

@@ -202,16 +202,7 @@ end
 ---------------------------------------------------------------------------
 -- Checking
 
-local function is_list(t)
-  if type(t) ~= "table" then
-    return false
-  end
-  local n = 0
-  for _ in pairs(t) do
-    n = n + 1
-  end
-  return n == #t
-end
+local is_list = validate.is_list
 
 -- What is wrong with text `v`, or nil (a JSON or YAML null named as such).
 local function bad_text(v, multiline)

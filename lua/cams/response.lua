@@ -2,6 +2,7 @@
 -- whether it is a success (a 2xx whose Code is "OK") or which error it is.
 local cjson = require "cjson.safe"
 local errors = require "cams.errors"
+local validate = require "cams.validate"
 
 local json = cjson.new()
 
@@ -42,17 +43,7 @@ function M.map(action, status, headers, raw, clean)
   return nil, errors.from_response(action, status, body, clean and clean(raw) or raw, headers)
 end
 
--- Whether `v` is a JSON array as lua-cjson decodes it (an empty table counts).
-local function is_list(v)
-  if type(v) ~= "table" then
-    return false
-  end
-  local n = 0
-  for _ in pairs(v) do
-    n = n + 1
-  end
-  return n == #v
-end
+local is_list = validate.is_list -- a JSON array as lua-cjson decodes it
 
 --- What a typed helper returns for a body, or nil and an error when its Data is not of
 -- the documented kind (`op.data`: "list" or "object"). With `op.result`, that field first

@@ -122,6 +122,21 @@ function M.bad_text(v, multiline)
   return nil
 end
 
+--- Whether `v` is a list: a table whose keys are 1..n and nothing else (the empty table
+-- counts), as lua-cjson and lua-yaml decode an array.
+function M.is_list(v)
+  if type(v) ~= "table" then
+    return false
+  end
+  local n = #v
+  for k in pairs(v) do
+    if type(k) ~= "number" or k < 1 or k > n or k % 1 ~= 0 then
+      return false
+    end
+  end
+  return true
+end
+
 local function is_integral(n)
   return n == n and n ~= huge and n ~= -huge and floor(n) == n
 end

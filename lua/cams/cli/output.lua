@@ -41,16 +41,7 @@ end
 M.FIRST = { "row", "status", "QrdlCode", "PhoneNumber", "GenerateQrImage",
   "PrefilledMessage", "DeepLinkUrl", "QrImageUrl" }
 
--- A list: keys 1..n and nothing else (the empty table counts as a list).
-local function is_list(t)
-  local n = #t
-  for k in pairs(t) do
-    if type(k) ~= "number" or k < 1 or k > n or k % 1 ~= 0 then
-      return false
-    end
-  end
-  return true
-end
+local is_list = require("cams.validate").is_list -- keys 1..n and nothing else
 M.is_list = is_list
 
 ---------------------------------------------------------------------------

@@ -73,6 +73,20 @@ local function caption(info)
   return table.concat(lines, "\n") .. "\n"
 end
 
+-- --save: writes the picture of `code`; nil when done (or not asked for), else the exit
+-- status of a failure, said.
+local function save(args, code)
+  if not args.save then
+    return nil
+  end
+  local ok, err = picture.save(args.save, code)
+  if not ok then
+    say(err)
+    return cli.FAILED
+  end
+  return nil
+end
+
 --- Writes the picture of `code` and the caption of `info` (QrdlCode, PhoneNumber,
 -- PrefilledMessage, DeepLinkUrl) to `stream`.
 function M.draw(stream, code, info, invert)
@@ -114,14 +128,7 @@ function M.after(args, res, status)
   if args.show then
     M.draw(io.stderr, code, data, args.invert)
   end
-  if args.save then
-    local ok, werr = picture.save(args.save, code)
-    if not ok then
-      say(werr)
-      return cli.FAILED
-    end
-  end
-  return status
+  return save(args, code) or status
 end
 
 ---------------------------------------------------------------------------
@@ -211,14 +218,7 @@ function M.run(args, make_client)
     end
   end
   M.draw(io.stdout, code, info, args.invert)
-  if args.save then
-    local ok, werr = picture.save(args.save, code)
-    if not ok then
-      say(werr)
-      return cli.FAILED
-    end
-  end
-  return cli.OK
+  return save(args, code) or cli.OK
 end
 
 return M
